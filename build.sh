@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The two commands of the README, and a few more. Restore happens inside (locked when CI=true).
+#   ./build.sh run [ARGS]   the main job (the scratchml CLI; default arguments below)
+#   ./build.sh test [ARGS]  every test; ends with the line "N passed, N failed[, N skipped]"
+#   ./build.sh cli ARGS     any scratchml command, e.g. ./build.sh cli diff "x^x" --wrt x
+#   ./build.sh docs         render docs/ to HTML (docs/output) with evaluated code
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+build() { dotnet build "$@" -c Release --nologo -v quiet -tl:off -clp:"ErrorsOnly;NoSummary"; }
+cli() {
+  build src-csharp/ScratchML.Cli/ScratchML.Cli.csproj >&2
+  dotnet src-csharp/ScratchML.Cli/bin/Release/net10.0/ScratchML.Cli.dll "$@"
+}
+
+cmd="${1:-}"; [ $# -gt 0 ] && shift
+case "$cmd" in
+  run)
+    if [ $# -eq 0 ]; then set -- bench w0 --threads 1; fi
+    cli "$@" ;;
+  cli) cli "$@" ;;
+  test)
+    build ScratchML.sln
+    dotnet run --no-build -c Release --project tests/ScratchML.Tests -- "$@" ;;
+  docs)
+    build ScratchML.sln
+    dotnet tool restore
+    dotnet fsdocs build --eval --clean --output docs/output ;;
+  *) sed -n '2,6p' "$0"; exit 2 ;;
+esac

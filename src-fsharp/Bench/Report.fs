@@ -1,0 +1,38 @@
+/// How every workload reports: medians, the RESULT line format, the measured clock.
+/// Layer: Bench (above Core, NN, Lime). Read next: W0.fs.
+namespace ScratchML.Bench
+
+open System
+open System.Diagnostics
+open System.Globalization
+
+/// A figure printed as `RESULT workload=W0 impl=scratchml metric=... value=... k=v ...`.
+type Result =
+    { Workload: string
+      Metric: string
+      Value: float
+      Extra: (string * string) list }
+
+    /// The line format of ../shared/bench/WORKLOADS.md, invariant culture.
+    member r.Line =
+        let extra = r.Extra |> List.map (fun (k, v) -> $" {k}={v}") |> String.concat ""
+        let v = r.Value.ToString("G6", CultureInfo.InvariantCulture)
+        $"RESULT workload={r.Workload} impl=scratchml metric={r.Metric} value={v}{extra}"
+
+[<RequireQualifiedAccess>]
+module Report =
+    /// Median of a non-empty sample (mean of the two middle values for an even count).
+    let median (xs: float seq) =
+        let a = Seq.toArray xs |> Array.sort
+        if a.Length = 0 then invalidArg "xs" "median of an empty sample"
+        let m = a.Length / 2
+        if a.Length % 2 = 1 then a[m] else 0.5 * (a[m - 1] + a[m])
+
+    /// Wall-clock seconds of one call, on the monotonic clock.
+    let time (f: unit -> unit) =
+        let sw = Stopwatch.StartNew()
+        f ()
+        sw.Elapsed.TotalSeconds
+
+    /// Number formatting for RESULT extras: invariant culture, 4 significant digits.
+    let num (x: float) = x.ToString("G4", CultureInfo.InvariantCulture)

@@ -1,0 +1,17 @@
+/// The table of workloads `scratchml bench wN` can run.
+/// Layer: Bench. Each workload is a function threads → emit(RESULT line) → unit.
+namespace ScratchML.Bench
+
+[<RequireQualifiedAccess>]
+module Workloads =
+    /// Name → (one-line description, runner). A workload that has not landed is simply absent.
+    let all : (string * (string * (int -> (string -> unit) -> unit))) list =
+        [ ]
+
+    /// Run a workload by name (case-insensitive); an unknown name lists the known ones.
+    let run (name: string) (threads: int) (emit: string -> unit) =
+        match all |> List.tryFind (fun (n, _) -> n = name.ToLowerInvariant()) with
+        | Some (_, (_, runner)) -> runner threads emit
+        | None ->
+            let known = all |> List.map fst |> String.concat ", "
+            invalidArg "name" $"unknown workload '{name}' (known: {known})"

@@ -1,0 +1,38 @@
+/// The test runner: every test in the assembly, then a tally per fixture family and the final
+/// line `N passed, N failed[, N skipped]` that CI reads.
+module ScratchML.Tests.Main
+
+open System.Text.RegularExpressions
+open Expecto
+open Expecto.Impl
+
+/// "fixtures torch_ops: 61 passed, 0 failed, 17 pending of 78 files", one line per family.
+let familyTally (s: TestRunSummary) =
+    let family (name: string) =
+        let m = Regex.Match(name, @"fixtures/([^/]+)/")
+        if m.Success then Some m.Groups[1].Value else None
+    let tally (results: (FlatTest * TestSummary) list) =
+        results |> List.choose (fun (t, _) -> family (String.concat "/" t.name))
+    let passed, failed, pending = tally s.passed, tally (s.failed @ s.errored), tally s.ignored
+    for f in passed @ failed @ pending |> List.distinct |> List.sort do
+        let count xs = xs |> List.filter ((=) f) |> List.length
+        let p, x, q = count passed, count failed, count pending
+        printfn $"fixtures {f}: {p} passed, {x} failed, {q} pending of {p + x + q} files"
+
+[<EntryPoint>]
+let main argv =
+    let mutable summary = None
+    let rc =
+        runTestsInAssemblyWithCLIArgs
+            [ CLIArguments.Colours 0; CLIArguments.No_Spinner
+              CLIArguments.Append_Summary_Handler(SummaryHandler(fun s -> summary <- Some s)) ]
+            argv
+    match summary with
+    | Some s ->
+        // Expecto leaves an escape code behind: start on a fresh line.
+        stdout.Write "\n"
+        familyTally s
+        let p, f, k = s.passed.Length, s.failed.Length + s.errored.Length, s.ignored.Length
+        stdout.Write(if k > 0 then $"{p} passed, {f} failed, {k} skipped\n" else $"{p} passed, {f} failed\n")
+    | None -> ()
+    rc
