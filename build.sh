@@ -8,7 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-build() { dotnet build "$@" -c Release --nologo -v quiet -tl:off -clp:"ErrorsOnly;NoSummary"; }
+# Quiet on success; on failure the compiler's errors go to stderr.
+build() {
+  local out
+  if ! out=$(dotnet build "$@" -c Release --nologo -v quiet -tl:off -clp:ErrorsOnly 2>&1); then
+    echo "$out" >&2; return 1
+  fi
+}
 cli() {
   build src-csharp/ScratchML.Cli/ScratchML.Cli.csproj >&2
   dotnet src-csharp/ScratchML.Cli/bin/Release/net10.0/ScratchML.Cli.dll "$@"

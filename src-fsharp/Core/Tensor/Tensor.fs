@@ -42,3 +42,11 @@ type Tensor(storage: Storage, shape: int[], strides: int[], offset: int) =
     member _.IsContiguous =
         offset = 0 && storage.Length = Shape.numel shape && strides = Shape.rowMajorStrides shape
     override this.ToString() = $"Tensor({this.DType}, {Shape.show shape})"
+
+/// One axis of a basic-indexing slice, as in Python/NumPy `x[1:3, ::2, 0]`.
+/// Negative positions count from the end; `Index` removes the axis.
+[<RequireQualifiedAccess>]
+type Slice =
+    | All
+    | Index of int
+    | Range of start: int option * stop: int option * step: int
