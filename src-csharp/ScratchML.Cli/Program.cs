@@ -5,6 +5,8 @@ using ScratchML.Cli;
 // Any error a user can cause ends as one line on stderr and exit code 2 (see Guard).
 var root = new RootCommand("ScratchML — machine learning from scratch: tensors, symbolic gradients, neural networks, LIME.")
 {
+    DiffCommand.Create(),
+    EvalCommand.Create(),
     BenchCommand.Create(),
 };
 return Guard.Run(() =>
