@@ -154,8 +154,8 @@ module SafeTensors =
         if numel > int64 Int32.MaxValue || numel * int64 size <> e - b then
             let shown = "[" + String.Join("; ", shape) + "]"
             let needs = numel * int64 size
-            fail $"shape {shown} of {dtype} needs {needs} bytes"
-                 + $", data_offsets [{b}, {e}] hold {e - b}"
+            fail ($"shape {shown} of {dtype} needs {needs} bytes"
+                  + $", data_offsets [{b}, {e}] hold {e - b}")
         { Name = name; DType = dtype; Shape = Array.map int shape; Begin = b; End = e }
 
     /// The byte ranges, sorted, must tile the data buffer: from 0 to its end, no overlap, no gap.
