@@ -30,12 +30,17 @@ type SafeTensorsFile = { Tensors: (string * Tensor) list; Metadata: Map<string, 
 ///
 /// Tensors are written in the order given, back to back from offset 0, so the byte ranges are
 /// contiguous, non-overlapping and cover the buffer exactly: end − begin = ∏ shape · 4 (F32)
-/// or · 8 (F64). A model stores its architecture as a JSON string under a metadata key.
+/// or · 8 (F64). A model stores its architecture as a JSON string under the metadata key
+/// "architecture" (SafeTensors.ArchitectureKey).
 /// Python reads such a file with `safetensors.numpy.load_file(path)` or
 /// `safetensors.safe_open(path, "np").metadata()`.
 [<RequireQualifiedAccess>]
 module SafeTensors =
     let private fail file detail : 'a = raise (SafeTensorsError(file, detail))
+
+    /// The metadata key under which a model stores its architecture (a JSON string).
+    [<Literal>]
+    let ArchitectureKey = "architecture"
 
     // Tensors are copied to and from files as raw memory: that is little-endian only on a
     // little-endian machine (x86-64, ARM64 as .NET runs them).

@@ -94,7 +94,7 @@ let tests =
                       "empty", f64 [| 0; 3 |] [||] ]
                 let architecture =
                     """{"layers":[{"type":"Dense","in":784,"out":256},{"type":"ReLU"}]}"""
-                let metadata = Map [ "architecture", architecture; "format", "pt" ]
+                let metadata = Map [ SafeTensors.ArchitectureKey, architecture; "format", "pt" ]
                 SafeTensors.save path metadata tensors
                 let loaded = SafeTensors.load path
                 let names = List.map fst
