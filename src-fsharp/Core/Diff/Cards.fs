@@ -70,7 +70,7 @@ module Cards =
         let m, n = a2.Shape[a2.Rank - 2], b2.Shape[b2.Rank - 1]
         let matrixAxes = (if a.Rank = 1 then 0 else 1) + (if b.Rank = 1 then 0 else 1)
         let batch = Array.sub y.Shape 0 (y.Rank - matrixAxes)
-        let g2 = Expr.reshape (Array.append batch [| m; n |]) g
+        let g2 = if a.Rank = 1 || b.Rank = 1 then Expr.reshape (Array.append batch [| m; n |]) g else g
         let ga = Expr.matmul g2 (transposeLast b2)
         let gb = Expr.matmul (transposeLast a2) g2
         let back (x: Expr) (x2: Expr) (gx: Expr) =

@@ -189,15 +189,17 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
     /// Sizes (elements) of the buffers planned for fused results.
     member _.Buffers = Array.copy bufferSizes
 
-    /// Run the program; variables are read from env (checked as in Eval), constants take its dtype.
-    member _.Run(env: Map<string, Tensor>) : Tensor list =
+    /// Run the program, timing each instruction: (outputs, milliseconds per listing line).
+    member _.Profile(env: Map<string, Tensor>) : Tensor list * float[] =
         let dtype = Eval.dtypeOf env
         let cache = match constants.TryGetValue dtype with
                     | true, c -> c
                     | _ -> let c = Dictionary() in constants[dtype] <- c; c
         let values : Tensor[] = Array.zeroCreate code.Length
+        let times = Array.zeroCreate code.Length
         for i in 0 .. code.Length - 1 do
             let node = nodes[i]
+            let clock = Diagnostics.Stopwatch.StartNew()
             values[i] <-
                 match code[i] with
                 | Input name -> Eval.lookup env name node.Shape
@@ -207,8 +209,12 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                     | _ -> let c = (if t.DType = dtype then t else Tensor.astype dtype t) in cache[i] <- c; c
                 | Kernel (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a] ]
                 | Fused (inputs, steps, _, buffer) -> fused values dtype node.Shape operands[i] inputs steps buffer
+            times[i] <- clock.Elapsed.TotalMilliseconds
             for dead in release[i] do values[dead] <- null   // let the collector have dead kernel outputs
-        [ for o in outputs -> values[slotOf[o.Id]] ]
+        [ for o in outputs -> values[slotOf[o.Id]] ], times
+
+    /// Run the program; variables are read from env (checked as in Eval), constants take its dtype.
+    member this.Run(env: Map<string, Tensor>) : Tensor list = fst (this.Profile env)
 
 /// Compile expressions into a program.
 [<RequireQualifiedAccess>]

@@ -7,6 +7,7 @@ open Expecto
 open FsCheck
 open FsCheck.FSharp
 open ScratchML
+open ScratchML.Tests
 
 /// A float64 tensor of a shape with elements from `draw`.
 let tensor (shape: int[]) (draw: unit -> float) = Tensor.ofArray shape (Array.init (Shape.numel shape) (fun _ -> draw ()))
