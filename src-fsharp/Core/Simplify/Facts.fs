@@ -4,7 +4,6 @@
 ///
 /// The analyses are conservative: "unknown" is always a safe answer, so a rule guarded by
 /// `positive x` never fires on an x that could be ≤ 0 (exp(log x) → x would turn NaN into x).
-[<AutoOpen>]
 module ScratchML.Facts
 
 open System

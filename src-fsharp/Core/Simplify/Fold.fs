@@ -9,6 +9,7 @@
 module ScratchML.Fold
 
 open System
+open ScratchML.Facts
 open System.Globalization
 
 /// The value of an elementwise op on numbers, as the tensor kernels define it.

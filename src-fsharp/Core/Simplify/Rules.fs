@@ -14,6 +14,7 @@
 module ScratchML.Rules
 
 open System
+open ScratchML.Facts
 
 /// A named rewrite of one node.
 type Rule = string * (Expr -> Expr option)
