@@ -71,7 +71,7 @@ public sealed class Expression : IEquatable<Expression>
     /// <example><code>if (!Expression.TryParse("x*(y+1", out _, out var why)) Console.WriteLine(why);</code></example>
     public static bool TryParse(string text, out Expression expression, out string error)
     {
-        var result = ParseModule.tryExpr(text ?? "");
+        var result = global::ScratchML.Parse.tryExpr(text ?? "");
         if (result.IsOk)
         {
             expression = new Expression(result.ResultValue);
@@ -84,15 +84,15 @@ public sealed class Expression : IEquatable<Expression>
     }
 
     /// <summary>Sum (broadcasting).</summary>
-    public static Expression operator +(Expression a, Expression b) => new(Expr.op_Addition(a.Node, b.Node));
+    public static Expression operator +(Expression a, Expression b) => new(a.Node + b.Node);
     /// <summary>Difference (broadcasting).</summary>
-    public static Expression operator -(Expression a, Expression b) => new(Expr.op_Subtraction(a.Node, b.Node));
+    public static Expression operator -(Expression a, Expression b) => new(a.Node - b.Node);
     /// <summary>Elementwise product (broadcasting).</summary>
-    public static Expression operator *(Expression a, Expression b) => new(Expr.op_Multiply(a.Node, b.Node));
+    public static Expression operator *(Expression a, Expression b) => new(a.Node * b.Node);
     /// <summary>Elementwise quotient (broadcasting).</summary>
-    public static Expression operator /(Expression a, Expression b) => new(Expr.op_Division(a.Node, b.Node));
+    public static Expression operator /(Expression a, Expression b) => new(a.Node / b.Node);
     /// <summary>Negation.</summary>
-    public static Expression operator -(Expression a) => new(Expr.op_UnaryNegation(a.Node));
+    public static Expression operator -(Expression a) => new(-a.Node);
     /// <summary>A constant is an expression.</summary>
     public static implicit operator Expression(double value) => Constant(value);
 
@@ -152,34 +152,35 @@ public sealed class Expression : IEquatable<Expression>
         if (wrt.Length == 0) throw new ArgumentException("name at least one variable", nameof(wrt));
         if (Node.Shape.Length != 0)
             throw new ArgumentException($"the gradient needs a scalar expression; this one has shape [{string.Join(", ", Node.Shape)}]", nameof(wrt));
-        var grads = GradModule.grad(Node, ListModule.OfSeq(wrt.Select(w => w.Node)));
+        var grads = Grad.grad(Node, ListModule.OfSeq(wrt.Select(w => w.Node)));
         return grads.Select(g => new Expression(g)).ToList().AsReadOnly();
     }
 
     /// <summary>Rewrites with the library's named algebraic rules to a fixpoint; never changes a value.</summary>
     /// <example><code>Console.WriteLine((x * 1.0 + 0.0).Simplify()); // x</code></example>
-    public Expression Simplify() => new(SimplifyModule.run(Node));
+    public Expression Simplify() => new(global::ScratchML.Simplify.run(Node));
 
     /// <summary>Simplifies and reports which named rules fired, in order.</summary>
     /// <example><code>var s = e.Gradient(x).SimplifyWithSteps(); Console.WriteLine(string.Join(", ", s.RulesFired));</code></example>
     public Simplification SimplifyWithSteps()
     {
-        var (result, fired) = SimplifyModule.trace(Node).ToTuple();
-        return new Simplification(new Expression(result), fired.ToList().AsReadOnly());
+        var trace = global::ScratchML.Simplify.trace(Node);
+        var fired = trace.Fired.Select(f => f.Item2 == 1 ? f.Item1 : $"{f.Item1} ×{f.Item2}").ToList();
+        return new Simplification(new Expression(trace.Result), fired.AsReadOnly());
     }
 
     /// <summary>The number of distinct nodes of the graph (shared sub-expressions count once).</summary>
-    public int NodeCount => GraphModule.nodeCount(Node);
+    public int NodeCount => Order.topological(ListModule.OfSeq(new[] { Node })).Length;
 
     /// <summary>Infix text that <see cref="Parse"/> reads back (for scalar expressions).</summary>
-    public override string ToString() => PrintModule.infix(Node);
+    public override string ToString() => Print.infix(Node);
     /// <summary>LaTeX source of the expression.</summary>
     /// <example><code>Console.WriteLine(x.Tanh().ToLatex()); // \tanh\left(x\right)</code></example>
-    public string ToLatex() => PrintModule.latex(Node);
+    public string ToLatex() => Print.latex(Node);
     /// <summary>A Graphviz digraph with one node per shared sub-expression.</summary>
-    public string ToDot() => PrintModule.dot(Node);
+    public string ToDot() => Print.dot(Node);
     /// <summary>One <c>let</c> per shared node in evaluation order; the last line is the result.</summary>
-    public string ToListing() => PrintModule.listing(Node);
+    public string ToListing() => Print.listing(Node);
 
     /// <summary>Evaluates a scalar expression at scalar variable values.</summary>
     /// <exception cref="ArgumentException">A variable has no value, or the expression is not a scalar.</exception>
@@ -202,11 +203,13 @@ public sealed class Expression : IEquatable<Expression>
         var env = MapModule.OfSeq(values.Select(kv => Tuple.Create(kv.Key, kv.Value.ToTensor())));
         try
         {
-            return NdArray.FromTensor(EvalModule.run(env, Node));
+            return NdArray.FromTensor(Eval.run(env, Node));
         }
-        catch (Exception e) when (e is not ArgumentException)
+        catch (ArgumentException e)
         {
-            throw new ArgumentException(e.Message, nameof(values), e);
+            // the interpreter names its own parameter; name the caller's instead
+            var message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "");
+            throw new ArgumentException(message, nameof(values), e);
         }
     }
 
