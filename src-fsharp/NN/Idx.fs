@@ -34,16 +34,25 @@ module Idx =
         (int bytes[at] <<< 24) ||| (int bytes[at + 1] <<< 16)
         ||| (int bytes[at + 2] <<< 8) ||| int bytes[at + 3]
 
-    /// The bytes of a file, gunzipped when it starts with the gzip magic 1f 8b.
+    /// The bytes of a file, gunzipped when it starts with the gzip magic 1f 8b. A gzip stream
+    /// ends with ISIZE, the uncompressed length mod 2³² (little-endian): .NET's GZipStream stops
+    /// quietly at a cut-off stream, so comparing ISIZE is how a truncated .gz is recognised.
     let private contents (file: string) (raw: byte[]) =
         if raw.Length >= 2 && raw[0] = 0x1fuy && raw[1] = 0x8buy then
-            try
-                use input = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
-                use output = new MemoryStream()
-                input.CopyTo output
-                output.ToArray()
-            with :? InvalidDataException as e ->
-                fail file $"corrupt gzip stream ({e.Message})"
+            let bytes =
+                try
+                    use input = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
+                    use output = new MemoryStream()
+                    input.CopyTo output
+                    output.ToArray()
+                with :? InvalidDataException as e ->
+                    fail file $"corrupt gzip stream ({e.Message})"
+            let isize = if raw.Length >= 18 then BitConverter.ToUInt32(raw, raw.Length - 4) else 0u
+            if isize <> uint32 bytes.Length then
+                fail file
+                    ($"truncated or corrupt gzip stream: it inflates to {bytes.Length} bytes, "
+                     + $"its trailer says {isize}")
+            bytes
         else raw
 
     /// Parse IDX bytes (plain or gzipped) expecting magic `magic`; `file` names them in errors.

@@ -49,7 +49,7 @@ let badFiles : (string * byte[] * byte[] * string * string) list =
       "corrupt gzip stream", Array.append goodGz[..9] (Array.create 50 0xFFuy), labels [ 1uy; 2uy ],
       "images", "corrupt gzip stream"
       "truncated gzip stream", goodGz[.. goodGz.Length / 2], labels [ 1uy; 2uy ], "images",
-      "truncated"
+      "truncated or corrupt gzip stream: it inflates to"
       "images not 28×28", images 2 27 28, labels [ 1uy; 2uy ], "images",
       "images are 27×28, MNIST's are 28×28"
       "fewer labels than images", good, labels [ 1uy ], "labels", "1 labels for the 2 images of"
