@@ -76,7 +76,10 @@ module Idx =
         let dims = Array.init rank (fun d -> bigEndian bytes (4 + 4 * d))
         let shown = ScratchML.Shape.show dims
         if dims |> Array.exists (fun d -> d < 0) then fail file $"negative dimension in {shown}"
-        let expected = dims |> Array.fold (fun n d -> n * int64 d) 1L
+        // ∏ sizes, saturating: a corrupt header must not overflow into a plausible length
+        let times n d =
+            if d > 0 && n > Int64.MaxValue / int64 d then Int64.MaxValue else n * int64 d
+        let expected = Array.fold times 1L dims
         let actual = int64 (bytes.Length - header)
         if actual < expected then
             fail file $"truncated: dimensions {shown} need {expected} data bytes, found {actual}"
