@@ -34,16 +34,25 @@ module Idx =
         (int bytes[at] <<< 24) ||| (int bytes[at + 1] <<< 16)
         ||| (int bytes[at + 2] <<< 8) ||| int bytes[at + 3]
 
-    /// The bytes of a file, gunzipped when it starts with the gzip magic 1f 8b.
+    /// The bytes of a file, gunzipped when it starts with the gzip magic 1f 8b. A gzip stream
+    /// ends with ISIZE, the uncompressed length mod 2³² (little-endian): .NET's GZipStream stops
+    /// quietly at a cut-off stream, so comparing ISIZE is how a truncated .gz is recognised.
     let private contents (file: string) (raw: byte[]) =
         if raw.Length >= 2 && raw[0] = 0x1fuy && raw[1] = 0x8buy then
-            try
-                use input = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
-                use output = new MemoryStream()
-                input.CopyTo output
-                output.ToArray()
-            with :? InvalidDataException as e ->
-                fail file $"corrupt gzip stream ({e.Message})"
+            let bytes =
+                try
+                    use input = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
+                    use output = new MemoryStream()
+                    input.CopyTo output
+                    output.ToArray()
+                with :? InvalidDataException as e ->
+                    fail file $"corrupt gzip stream ({e.Message})"
+            let isize = if raw.Length >= 18 then BitConverter.ToUInt32(raw, raw.Length - 4) else 0u
+            if isize <> uint32 bytes.Length then
+                fail file
+                    ($"truncated or corrupt gzip stream: it inflates to {bytes.Length} bytes, "
+                     + $"its trailer says {isize}")
+            bytes
         else raw
 
     /// Parse IDX bytes (plain or gzipped) expecting magic `magic`; `file` names them in errors.
@@ -67,7 +76,10 @@ module Idx =
         let dims = Array.init rank (fun d -> bigEndian bytes (4 + 4 * d))
         let shown = ScratchML.Shape.show dims
         if dims |> Array.exists (fun d -> d < 0) then fail file $"negative dimension in {shown}"
-        let expected = dims |> Array.fold (fun n d -> n * int64 d) 1L
+        // ∏ sizes, saturating: a corrupt header must not overflow into a plausible length
+        let times n d =
+            if d > 0 && n > Int64.MaxValue / int64 d then Int64.MaxValue else n * int64 d
+        let expected = Array.fold times 1L dims
         let actual = int64 (bytes.Length - header)
         if actual < expected then
             fail file $"truncated: dimensions {shown} need {expected} data bytes, found {actual}"

@@ -6,7 +6,9 @@
 /// and named buffers). `Optimizer.step` updates parameters IN PLACE: training owns its parameter
 /// tensors and W1 updates 200k float32 values 125 times an epoch, so allocating new tensors per
 /// step would cost more than the update itself. Every rule is written once as an inline generic
-/// loop over flat arrays and instantiated for float32 and float64 storage.
+/// loop over flat arrays and instantiated for float32 and float64 storage. As in PyTorch's CPU
+/// kernels, a float32 parameter is updated in float32 arithmetic with the hyper-parameters (and
+/// step-dependent scalars such as Adam's lr/(1−β₁ᵗ), computed in double) rounded to float32.
 namespace ScratchML.NN
 
 open System

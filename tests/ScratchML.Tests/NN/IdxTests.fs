@@ -42,6 +42,9 @@ let badFiles : (string * byte[] * byte[] * string * string) list =
       "wrong magic number 0x00000801, expected 0x00000803 (images file)"
       "not an IDX file at all", "PK\003\004 a zip file"B, labels [ 1uy ], "images",
       "wrong magic number 0x504b0304, expected 0x00000803"
+      "absurd dimensions (2³¹−1 each)",
+      idx Idx.ImagesMagic [ Int32.MaxValue; Int32.MaxValue; Int32.MaxValue ] [||],
+      labels [ 1uy ], "images", $"need {Int64.MaxValue} data bytes, found 0"
       "truncated header", good[..9], labels [ 1uy; 2uy ], "images",
       "truncated header: 3 dimensions need 16 bytes, file has 10"
       "shorter than a magic number", [| 0uy; 0uy |], labels [ 1uy ], "images",
@@ -49,7 +52,7 @@ let badFiles : (string * byte[] * byte[] * string * string) list =
       "corrupt gzip stream", Array.append goodGz[..9] (Array.create 50 0xFFuy), labels [ 1uy; 2uy ],
       "images", "corrupt gzip stream"
       "truncated gzip stream", goodGz[.. goodGz.Length / 2], labels [ 1uy; 2uy ], "images",
-      "truncated"
+      "truncated or corrupt gzip stream: it inflates to"
       "images not 28×28", images 2 27 28, labels [ 1uy; 2uy ], "images",
       "images are 27×28, MNIST's are 28×28"
       "fewer labels than images", good, labels [ 1uy ], "labels", "1 labels for the 2 images of"

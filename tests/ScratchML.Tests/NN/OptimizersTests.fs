@@ -2,6 +2,7 @@
 /// each step (parameters and PyTorch's state), hyper-parameters read from the file.
 module ScratchML.Tests.NN.OptimizersTests
 
+open System
 open System.Text.Json
 open Expecto
 open ScratchML
@@ -123,6 +124,22 @@ let tests =
             for a, b in Array.zip p32 p64 do
                 for x, y in Array.zip (values a) (values b) do
                     Expect.floatClose { absolute = 1e-6; relative = 1e-5 } x y "float32 vs float64"
+        }
+
+        test "plain SGD's SIMD path gives the bits of p + (−lr)·g, element by element (float32)" {
+            let rng = SplitMix64 5UL
+            let n = 1037 // not a multiple of the vector width: the tail is covered too
+            let p0 = Array.init n (fun _ -> rng.Symmetric 3.0)
+            let g = Array.init n (fun _ -> rng.Symmetric 100.0)
+            let p = Tensor(Storage.F32(Array.copy p0), [| n |], [| 1 |], 0)
+            let sgd = Optimizer.Sgd(SgdOptions.Defaults 0.1)
+            let grad = Tensor(Storage.F32 g, [| n |], [| 1 |], 0)
+            Optimizer.step sgd (Optimizer.init sgd [| p |]) [| p |] [| grad |]
+            let expected = Array.map2 (fun (p: float32) g -> p + -0.1f * g) p0 g
+            let bits (xs: float32[]) = xs |> Array.map BitConverter.SingleToInt32Bits
+            match p.Storage with
+            | Storage.F32 actual -> Expect.equal (bits actual) (bits expected) "bit for bit"
+            | _ -> failtest "float32 expected"
         }
 
         test "plain SGD on a strided gradient: p ← p − lr·g, g read in row-major order" {

@@ -6,6 +6,8 @@ open System
 open System.IO
 open System.Text
 open Expecto
+open FsCheck
+open FsCheck.FSharp
 open ScratchML
 open ScratchML.NN
 open ScratchML.Tests.NN.IdxTests
@@ -73,9 +75,49 @@ let badFiles : (string * byte[] * string) list =
       "metadata value not a string", file """{"__metadata__":{"epochs":5}}""" [||],
       "__metadata__ value of 'epochs' is not a string" ]
 
+/// A seed for the contents and 1–4 tensor specs (shape of rank 0–3 with sizes 0–4, float32?).
+let private randomFiles =
+    gen {
+        let! count = Gen.choose (1, 4)
+        let! specs =
+            Gen.listOfLength count (gen {
+                let! rank = Gen.choose (0, 3)
+                let! shape = Gen.arrayOfLength rank (Gen.choose (0, 4))
+                let! single = Gen.elements [ true; false ]
+                return shape, single })
+        let! seed = Gen.choose (0, 1_000_000)
+        return seed, specs }
+
 [<Tests>]
 let tests =
     testList "NN.SafeTensors" [
+        // Random tensors (1–4 of them, rank 0–3, sizes 0–4, float32 or float64, arbitrary bit
+        // patterns including NaN payloads) survive save → load bit for bit.
+        testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 100 } "round trip" <|
+            Prop.forAll (Arb.fromGen randomFiles) (fun (seed, specs) ->
+                let rng = SplitMix64(uint64 seed)
+                let tensors =
+                    specs |> List.mapi (fun i (shape, single) ->
+                        let n = Shape.numel shape
+                        let draw () = rng.Next()
+                        let t =
+                            if single then
+                                f32 shape (Array.init n (fun _ -> BitConverter.Int32BitsToSingle(int (draw ()))))
+                            else
+                                f64 shape (Array.init n (fun _ -> BitConverter.UInt64BitsToDouble(draw ())))
+                        $"t{i}", t)
+                let dir = tempFolder ()
+                try
+                    let path = Path.Combine(dir, "p.safetensors")
+                    let metadata = Map [ "seed", string seed ]
+                    SafeTensors.save path metadata tensors
+                    let loaded = SafeTensors.load path
+                    let same (_, a: Tensor) (_, b: Tensor) =
+                        a.Shape = b.Shape && a.DType = b.DType && bits a = bits b
+                    loaded.Metadata = metadata
+                    && List.map fst loaded.Tensors = List.map fst tensors
+                    && List.forall2 same tensors loaded.Tensors
+                finally Directory.Delete(dir, true))
         test "save → load: identical bits (float32 and float64), names, shapes, metadata" {
             let dir = tempFolder ()
             try
