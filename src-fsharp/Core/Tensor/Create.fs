@@ -66,14 +66,16 @@ module Create =
 
     /// Row-major float64 copy of the values.
     let toArray (x: Tensor) : float[] =
-        match (contiguous x).Storage with
-        | Storage.F64 a -> if obj.ReferenceEquals(x.Storage, (contiguous x).Storage) then Array.copy a else a
+        let c = contiguous x
+        match c.Storage with
+        | Storage.F64 a -> if obj.ReferenceEquals(c, x) then Array.copy a else a // never hand out x's own array
         | Storage.F32 a -> Array.map float a
 
     /// Row-major float32 copy of the values (float64 rounds to nearest).
     let toArray32 (x: Tensor) : float32[] =
-        match (contiguous x).Storage with
-        | Storage.F32 a -> if obj.ReferenceEquals(x.Storage, (contiguous x).Storage) then Array.copy a else a
+        let c = contiguous x
+        match c.Storage with
+        | Storage.F32 a -> if obj.ReferenceEquals(c, x) then Array.copy a else a
         | Storage.F64 a -> Array.map float32 a
 
     /// The same values in another dtype (x itself when the dtype already matches).

@@ -27,9 +27,12 @@ type IBinaryOp =
     static abstract RunScalarLeft<'T when 'T :> IFloatingPointIeee754<'T>> :
         'T * ReadOnlySpan<'T> * Span<'T> -> unit
 
-/// A reduction of a contiguous span to one value (Σ, max, min).
+/// A reduction of a contiguous span to one value (Σ, max, min), and the same reduction applied
+/// pairwise to two spans (acc ⊕ row), used when the reduced axes lead.
 type IReduceOp =
     static abstract Reduce<'T when 'T :> IFloatingPointIeee754<'T>> : ReadOnlySpan<'T> -> 'T
+    static abstract Combine<'T when 'T :> IFloatingPointIeee754<'T>> :
+        ReadOnlySpan<'T> * ReadOnlySpan<'T> * Span<'T> -> unit
 
 /// A loop nest over `shape` for several operands (each with its strides and offset), flattened:
 /// axes of size 1 are dropped and neighbouring axes that are contiguous in *every* operand are
@@ -163,6 +166,17 @@ module Loops =
     let reduceRows<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IReduceOp>
             (x: 'T[]) (outer: int) (r: int) : 'T[] =
         Array.init outer (fun j -> 'Op.Reduce<'T>(ReadOnlySpan(x, j * r, r)))
+
+    /// out[i] = row₀[i] ⊕ row₁[i] ⊕ … for `rows` consecutive rows of length `inner` from `offset`
+    /// (reducing leading axes of a row-major tensor without transposing it first).
+    let reduceLeading<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IReduceOp>
+            (x: 'T[]) (offset: int) (rows: int) (inner: int) : 'T[] =
+        let out = Array.zeroCreate<'T> inner
+        if rows > 0 then
+            Array.Copy(x, offset, out, 0, inner)
+            for r in 1 .. rows - 1 do
+                'Op.Combine<'T>(ReadOnlySpan(out), ReadOnlySpan(x, offset + r * inner, inner), Span(out))
+        out
 
     /// out[j] = the first i with x[j·r + i] maximal (NaN counts as the maximum, as in PyTorch).
     let argmaxRows<'T when 'T :> IFloatingPointIeee754<'T>> (x: 'T[]) (outer: int) (r: int) : float[] =

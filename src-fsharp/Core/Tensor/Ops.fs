@@ -57,6 +57,8 @@ module Tensor =
     let shape (x: Tensor) = x.Shape
     /// dtype x: the element type.
     let dtype (x: Tensor) = x.DType
+    /// numel x = ∏ shape: the number of elements.
+    let numel (x: Tensor) = x.Numel
 
     // ---- elementwise (Elementwise.fs; TensorPrimitives on contiguous spans) ----
     /// neg x = −x.

@@ -7,16 +7,21 @@ open System
 open System.Numerics.Tensors
 open ScratchML
 
+/// Σ xᵢ (0 for an empty span).
 [<Struct>] type SumOp =
             interface IReduceOp with
                 static member Reduce(x) = TensorPrimitives.Sum(x)
+                static member Combine(a, b, z) = TensorPrimitives.Add(a, b, z)
 /// Largest element; NaN if any element is NaN.
 [<Struct>] type MaxOp =
             interface IReduceOp with
                 static member Reduce(x) = TensorPrimitives.Max(x)
+                static member Combine(a, b, z) = TensorPrimitives.Max(a, b, z)
+/// Smallest element; NaN if any element is NaN.
 [<Struct>] type MinOp =
             interface IReduceOp with
                 static member Reduce(x) = TensorPrimitives.Min(x)
+                static member Combine(a, b, z) = TensorPrimitives.Min(a, b, z)
 
 /// How a reduction runs: permute the reduced axes to the end (a view), make that row-major (a copy
 /// unless it already is), then reduce each contiguous row of r = ∏ reduced sizes with one span call.
@@ -30,12 +35,22 @@ module Reduce =
         ax, v, (if r = 0 then Shape.numel (Shape.reduced x.Shape ax false) else v.Numel / r), r
 
     /// Reduce with the op type 'Op over `axes` ([] = all), keeping size-1 axes when keepdim.
+    /// Row-major x with leading reduced axes (a batch sum): combine whole rows, no transpose.
     let reduce<'Op when 'Op :> IReduceOp> (op: string) (axes: int list) (keepdim: bool) (x: Tensor) =
-        let ax, v, outer, r = rows op axes x
+        let ax = Shape.axes op x.Rank axes
         let shape = Shape.reduced x.Shape ax keepdim
-        match v.Storage with
-        | Storage.F32 a -> Create.ofStorage shape (Storage.F32(Loops.reduceRows<float32, 'Op> a outer r))
-        | Storage.F64 a -> Create.ofStorage shape (Storage.F64(Loops.reduceRows<float, 'Op> a outer r))
+        let leading = ax = [ 0 .. ax.Length - 1 ] && ax.Length < x.Rank
+        if leading && x.Strides = Shape.rowMajorStrides x.Shape then
+            let rows = Shape.numel x.Shape[.. ax.Length - 1]
+            let inner = Shape.numel x.Shape[ax.Length ..]
+            match x.Storage with
+            | Storage.F32 a -> Create.ofStorage shape (Storage.F32(Loops.reduceLeading<float32, 'Op> a x.Offset rows inner))
+            | Storage.F64 a -> Create.ofStorage shape (Storage.F64(Loops.reduceLeading<float, 'Op> a x.Offset rows inner))
+        else
+            let _, v, outer, r = rows op axes x
+            match v.Storage with
+            | Storage.F32 a -> Create.ofStorage shape (Storage.F32(Loops.reduceRows<float32, 'Op> a outer r))
+            | Storage.F64 a -> Create.ofStorage shape (Storage.F64(Loops.reduceRows<float, 'Op> a outer r))
 
     /// sum axes keepdim x = Σ over the axes (an empty axis sums to 0).
     let sum axes keepdim x = reduce<SumOp> "sum" axes keepdim x
