@@ -90,38 +90,49 @@ type Plan(shape: int[], strides: int[][], offsets: int[]) =
 /// The typed loops. Each is generic over the element type and (where it applies) the op type;
 /// the JIT compiles one specialised copy per (float type, op), so the op inlines into the loop.
 module Loops =
+    /// A run of n elements of x from `offset` with `stride`, as a span: x itself when the stride
+    /// is 1, else gathered into `buffer` first (so the SIMD span kernels serve every layout).
+    let private run<'T> (x: 'T[]) (offset: int) (stride: int) (n: int) (buffer: 'T[]) : ReadOnlySpan<'T> =
+        if stride = 1 then ReadOnlySpan(x, offset, n)
+        else
+            for i in 0 .. n - 1 do buffer[i] <- x[offset + i * stride]
+            ReadOnlySpan(buffer, 0, n)
+
+    /// A scratch buffer for runs of a strided operand (none needed for strides 0 and 1).
+    let private scratch<'T> (stride: int) (n: int) : 'T[] =
+        if stride = 0 || stride = 1 then Array.Empty<'T>() else Array.zeroCreate n
+
+    // The output of every kernel below is a fresh row-major array, so its runs have stride 1.
+
     /// y = f(x): x read through its strides, y a fresh row-major array.
     let unary<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IUnaryOp>
             (x: 'T[]) (shape: int[]) (strides: int[]) (offset: int) : 'T[] =
         let y = Array.zeroCreate<'T> (Shape.numel shape)
         let plan = Plan(shape, [| Shape.rowMajorStrides shape; strides |], [| 0; offset |])
-        let n = plan.Length
-        let sy, sx = plan.Inner[0], plan.Inner[1]
+        let n, sx = plan.Length, plan.Inner[1]
         plan.Iter(fun o ->
-            if sx = 1 && sy = 1 then 'Op.Run<'T>(ReadOnlySpan(x, o[1], n), Span(y, o[0], n))
+            if sx = 1 then 'Op.Run<'T>(ReadOnlySpan(x, o[1], n), Span(y, o[0], n))
             else
-                for i in 0 .. n - 1 do y[o[0] + i * sy] <- 'Op.Apply<'T>(x[o[1] + i * sx]))
+                // gather the strided run into y, then transform it in place
+                for i in 0 .. n - 1 do y[o[0] + i] <- x[o[1] + i * sx]
+                'Op.Run<'T>(ReadOnlySpan(y, o[0], n), Span(y, o[0], n)))
         y
 
-    /// z = f(a, b) over `shape`; a and b are views already broadcast to it (stride 0 = stretched).
+    /// z = f(a, b) over `shape`; a and b are views already broadcast to it (stride 0 = stretched,
+    /// so that operand is one scalar along the run).
     let binary<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IBinaryOp>
             (shape: int[]) (a: 'T[]) (aStrides: int[]) (aOffset: int)
             (b: 'T[]) (bStrides: int[]) (bOffset: int) : 'T[] =
         let z = Array.zeroCreate<'T> (Shape.numel shape)
         let plan = Plan(shape, [| Shape.rowMajorStrides shape; aStrides; bStrides |], [| 0; aOffset; bOffset |])
-        let n = plan.Length
-        let sz, sa, sb = plan.Inner[0], plan.Inner[1], plan.Inner[2]
+        let n, sa, sb = plan.Length, plan.Inner[1], plan.Inner[2]
+        let bufferA, bufferB = scratch<'T> sa n, scratch<'T> sb n
         plan.Iter(fun o ->
             let zo, ao, bo = o[0], o[1], o[2]
-            if sz = 1 && sa = 1 && sb = 1 then
-                'Op.Run<'T>(ReadOnlySpan(a, ao, n), ReadOnlySpan(b, bo, n), Span(z, zo, n))
-            elif sz = 1 && sa = 1 && sb = 0 then
-                'Op.RunScalarRight<'T>(ReadOnlySpan(a, ao, n), b[bo], Span(z, zo, n))
-            elif sz = 1 && sa = 0 && sb = 1 then
-                'Op.RunScalarLeft<'T>(a[ao], ReadOnlySpan(b, bo, n), Span(z, zo, n))
-            else
-                for i in 0 .. n - 1 do
-                    z[zo + i * sz] <- 'Op.Apply<'T>(a[ao + i * sa], b[bo + i * sb]))
+            if sa = 0 && sb = 0 then Span(z, zo, n).Fill('Op.Apply<'T>(a[ao], b[bo]))
+            elif sb = 0 then 'Op.RunScalarRight<'T>(run a ao sa n bufferA, b[bo], Span(z, zo, n))
+            elif sa = 0 then 'Op.RunScalarLeft<'T>(a[ao], run b bo sb n bufferB, Span(z, zo, n))
+            else 'Op.Run<'T>(run a ao sa n bufferA, run b bo sb n bufferB, Span(z, zo, n)))
         z
 
     /// Scalar loops that make a binary op's span members from its Apply (ops TensorPrimitives lacks).
