@@ -12,7 +12,8 @@ open ScratchML
 /// of ops TensorPrimitives lacks (float64 → float64 conversions compile away).
 module Real =
     /// f(x) computed in float64, rounded to 'T.
-    let inline via<'T when 'T :> IFloatingPointIeee754<'T>> ([<InlineIfLambda>] f: float -> float) (x: 'T) : 'T =
+    let inline via<'T when 'T :> IFloatingPointIeee754<'T>>
+            ([<InlineIfLambda>] f: float -> float) (x: 'T) : 'T =
         'T.CreateTruncating(f (Double.CreateTruncating x))
 
     /// log(1 + x) accurate for tiny x: with u = 1 ⊕ x, log1p x = log u · x / (u − 1) (Goldberg).
@@ -168,7 +169,8 @@ module Real =
 
 /// Comparisons give 1 or 0 in the operands' dtype (scalar loops: TensorPrimitives has no such op).
 module Compare =
-    let inline indicator<'T when 'T :> IFloatingPointIeee754<'T>> (c: bool) : 'T = if c then 'T.One else 'T.Zero
+    let inline indicator<'T when 'T :> IFloatingPointIeee754<'T>> (c: bool) : 'T =
+        if c then 'T.One else 'T.Zero
 
 /// [a > b] as 1/0.
 [<Struct>] type GtOp =
@@ -212,8 +214,8 @@ module Elementwise =
     let unary<'Op when 'Op :> IUnaryOp> (x: Tensor) =
         let shape = Array.copy x.Shape
         match x.Storage with
-        | Storage.F32 a -> Create.ofStorage shape (Storage.F32(Loops.unary<float32, 'Op> a shape x.Strides x.Offset))
-        | Storage.F64 a -> Create.ofStorage shape (Storage.F64(Loops.unary<float, 'Op> a shape x.Strides x.Offset))
+        | Storage.F32 a -> Create.ofF32 shape (Loops.unary<float32, 'Op> a shape x.Strides x.Offset)
+        | Storage.F64 a -> Create.ofF64 shape (Loops.unary<float, 'Op> a shape x.Strides x.Offset)
 
     /// z = f(a, b) elementwise after NumPy broadcasting; the dtypes must match.
     let binary<'Op when 'Op :> IBinaryOp> (name: string) (a: Tensor) (b: Tensor) =
@@ -222,9 +224,9 @@ module Elementwise =
         let a, b = Layout.broadcastTo shape a, Layout.broadcastTo shape b
         match a.Storage, b.Storage with
         | Storage.F32 x, Storage.F32 y ->
-            Create.ofStorage shape (Storage.F32(Loops.binary<float32, 'Op> shape x a.Strides a.Offset y b.Strides b.Offset))
+            Create.ofF32 shape (Loops.binary<_, 'Op> shape x a.Strides a.Offset y b.Strides b.Offset)
         | Storage.F64 x, Storage.F64 y ->
-            Create.ofStorage shape (Storage.F64(Loops.binary<float, 'Op> shape x a.Strides a.Offset y b.Strides b.Offset))
+            Create.ofF64 shape (Loops.binary<_, 'Op> shape x a.Strides a.Offset y b.Strides b.Offset)
         | _ -> failwith "unreachable: dtypes checked above"
 
     /// where cond a b = cond ≠ 0 ? a : b, all three broadcast together (cond is cast to a's dtype).
@@ -250,5 +252,6 @@ module Elementwise =
     let map2 (f: float -> float -> float) (a: Tensor) (b: Tensor) =
         Create.sameDType "map2" a b
         let shape = Shape.broadcast "map2" a.Shape b.Shape
-        let x, y = Create.toArray (Layout.broadcastTo shape a), Create.toArray (Layout.broadcastTo shape b)
+        let values t = Create.toArray (Layout.broadcastTo shape t)
+        let x, y = values a, values b
         Create.ofFloats a.DType shape (Array.map2 f x y)

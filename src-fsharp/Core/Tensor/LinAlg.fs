@@ -12,7 +12,8 @@ module LinAlg =
     let matmul (a: Tensor) (b: Tensor) =
         let shapes () = $"shapes {Shape.show a.Shape} and {Shape.show b.Shape}"
         Create.sameDType "matmul" a b
-        if a.Rank = 0 || b.Rank = 0 then Shape.fail "matmul" $"{shapes ()}: scalars have no matrix product"
+        if a.Rank = 0 || b.Rank = 0 then
+            Shape.fail "matmul" $"{shapes ()}: scalars have no matrix product"
         let a2 = if a.Rank = 1 then Layout.unsqueeze 0 a else a
         let b2 = if b.Rank = 1 then Layout.unsqueeze 1 b else b
         let m, k = a2.Shape[a2.Rank - 2], a2.Shape[a2.Rank - 1]
@@ -27,7 +28,8 @@ module LinAlg =
         let out = Create.zeros a.DType shape
         let r = batch.Length
         // one GEMM per batch index; the Plan walks the batch axes of out, a and b together
-        let plan = Plan(batch, [| Shape.rowMajorStrides batch |> Array.map ((*) (m * n)); av.Strides[.. r - 1]; bv.Strides[.. r - 1] |],
+        let outStrides = Shape.rowMajorStrides batch |> Array.map ((*) (m * n))
+        let plan = Plan(batch, [| outStrides; av.Strides[.. r - 1]; bv.Strides[.. r - 1] |],
                         [| 0; av.Offset; bv.Offset |])
         let len, inner = plan.Length, plan.Inner
         let threads = Gemm.defaultThreads
