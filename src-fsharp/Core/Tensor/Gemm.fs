@@ -101,12 +101,14 @@ module Gemm =
                 for p in 0 .. kc - 1 do
                     let src = NativePtr.add b (p * rs + j * cs)
                     for q in 0 .. nr - 1 do
-                        NativePtr.set panel (p * nr + q) (if q < cols then NativePtr.get src (q * cs) else zero)
+                        let x = if q < cols then NativePtr.get src (q * cs) else zero
+                        NativePtr.set panel (p * nr + q) x
             else // B is a transposed view: each column is contiguous
                 for q in 0 .. nr - 1 do
                     let src = NativePtr.add b ((j + q) * cs)
                     for p in 0 .. kc - 1 do
-                        NativePtr.set panel (p * nr + q) (if q < cols then NativePtr.get src (p * rs) else zero)
+                        let x = if q < cols then NativePtr.get src (p * rs) else zero
+                        NativePtr.set panel (p * nr + q) x
             j <- j + nr
 
     /// One thread's product over pinned pointers: the five BLIS loops around the micro-kernel
@@ -189,7 +191,7 @@ module Gemm =
 
     /// The public entry for one dtype: check, handle k = 0, pin, split, run `serial` per block.
     let inline private gemm threads m n k (a: ^T[]) aOff aRs aCs (b: ^T[]) bOff bRs bCs
-                            (c: ^T[]) cOff ldc mr nr (run: _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> unit) =
+                            (c: ^T[]) cOff ldc mr nr run =
         checkArgs threads m n k a.Length aOff aRs aCs b.Length bOff bRs bCs c.Length cOff ldc
         if m > 0 && n > 0 then
             if k = 0 then // an empty sum: C = 0
@@ -200,7 +202,8 @@ module Gemm =
                 use pb = fixed b
                 use pc = fixed c
                 // nativeints cross into the worker closures; each block offsets its own views
-                let pa, pb, pc = NativePtr.toNativeInt pa, NativePtr.toNativeInt pb, NativePtr.toNativeInt pc
+                let pa, pb = NativePtr.toNativeInt pa, NativePtr.toNativeInt pb
+                let pc = NativePtr.toNativeInt pc
                 split threads mr nr m n k (fun (i0, rows, j0, cols) ->
                     let a0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pa) (aOff + i0 * aRs)
                     let b0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pb) (bOff + j0 * bCs)
