@@ -83,18 +83,14 @@ module internal Blocks =
 
     /// Elements [start, start+n) of t broadcast to `shape` (row-major), as float64, into d.
     let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float[]) =
-        let read =
-            match t.Storage with
-            | Storage.F64 a -> fun i -> a[i]
-            | Storage.F32 a -> fun i -> float a[i]
         if t.Numel = 1 then
-            Array.Fill(d, read t.Offset, 0, n)
+            Array.Fill(d, (match t.Storage with Storage.F64 a -> a[t.Offset] | Storage.F32 a -> float a[t.Offset]), 0, n)
         elif t.Shape = shape && t.IsContiguous then
             match t.Storage with
             | Storage.F64 a -> Array.Copy(a, start, d, 0, n)
             | Storage.F32 a -> for i in 0 .. n - 1 do d[i] <- float a[start + i]
         else
-            // strides of t seen as `shape`: 0 on stretched or missing axes
+            // strides of t seen as `shape`: 0 on stretched or missing axes; copy row by row
             let rank = shape.Length
             let strides = Array.init rank (fun i ->
                 let j = i - (rank - t.Rank)
@@ -106,19 +102,29 @@ module internal Blocks =
                 index[axis] <- rest % shape[axis]
                 rest <- rest / shape[axis]
                 pos <- pos + index[axis] * strides[axis]
-            for i in 0 .. n - 1 do
-                d[i] <- read pos
-                // odometer: advance the last axis, carry into earlier ones
-                let mutable axis = rank - 1
-                let mutable carry = true
-                while carry && axis >= 0 do
-                    index[axis] <- index[axis] + 1
-                    pos <- pos + strides[axis]
-                    if index[axis] < shape[axis] then carry <- false
-                    else
-                        pos <- pos - index[axis] * strides[axis]
-                        index[axis] <- 0
-                        axis <- axis - 1
+            let last = rank - 1
+            let inner, step = shape[last], strides[last]
+            let mutable i = 0
+            while i < n do
+                let run = min (inner - index[last]) (n - i)
+                match t.Storage with
+                | Storage.F64 a ->
+                    if step = 0 then Array.Fill(d, a[pos], i, run)
+                    elif step = 1 then Array.Copy(a, pos, d, i, run)
+                    else for j in 0 .. run - 1 do d[i + j] <- a[pos + j * step]
+                | Storage.F32 a -> for j in 0 .. run - 1 do d[i + j] <- float a[pos + j * step]
+                i <- i + run
+                index[last] <- index[last] + run
+                pos <- pos + run * step
+                // end of a row: carry into the outer axes (odometer)
+                let mutable axis = last
+                while axis >= 0 && index[axis] = shape[axis] do
+                    pos <- pos - index[axis] * strides[axis]
+                    index[axis] <- 0
+                    if axis > 0 then
+                        index[axis - 1] <- index[axis - 1] + 1
+                        pos <- pos + strides[axis - 1]
+                    axis <- axis - 1
 
     /// Write n values of block s to storage at start.
     let store (s: float[]) (storage: Storage) (start: int) (n: int) =
