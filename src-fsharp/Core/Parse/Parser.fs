@@ -163,10 +163,21 @@ module Parse =
                 fail l.Position "an operator or the end of input" $"expected an operator or the end of input at position {l.Position}, found {describe l}"
             e
 
-    /// The expression the text denotes, or where and why it does not parse.
-    let tryExpr (text: string) : Result<Expr, ParseError> =
+    let private parse (text: string) =
         try Ok (Parser(lex text).Whole())
         with ParseException error -> Error error
+
+    /// The expression the text denotes, or where and why it does not parse.
+    let tryExpr (text: string) : Result<Expr, ParseError> =
+        if text.Length < 2000 then parse text
+        else
+            // recursive descent nests one call chain per parenthesis: give long texts a deep stack
+            let mutable result = Unchecked.defaultof<Result<Expr, ParseError>>
+            let mutable failure: exn = null
+            let worker = Threading.Thread((fun () -> try result <- parse text with e -> failure <- e), 256 * 1024 * 1024)
+            worker.Start()
+            worker.Join()
+            if isNull failure then result else raise failure
 
     /// The expression the text denotes; raises ParseException (message with the position).
     let expr (text: string) : Expr =

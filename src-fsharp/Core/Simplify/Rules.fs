@@ -149,6 +149,12 @@ let private mulDivCancel e =                                             // (a·
     | Div (Mul (b, a), c) when same b c && nonZero c -> Some (fit e a)
     | _ -> None
 
+let private divCommon e =                                               // (a·b)/(a·c) = b/c, a ≠ 0
+    match e with
+    | Div (Mul (a, b), Mul (a', c)) | Div (Mul (b, a), Mul (c, a')) when same a a' && nonZero a -> Some (fit e (b / c))
+    | Div (Mul (Number p, b), Mul (Number q, c)) when q <> 0.0 && Fold.readable (p / q) -> Some (fit e (Expr.scalar (p / q) * (b / c)))
+    | _ -> None
+
 // ---- sums: like terms, cancellation, common factors ----
 
 /// c·x as (c, x): 3·x → (3, x), −x → (−1, x), x/4 → (0.25, x), x → (1, x).
@@ -260,7 +266,7 @@ let private dropBroadcast e =                                            // a �
 
 /// Every rule, in the order they are tried on a node (the first that applies wins).
 let all : Rule list =
-    [ "fold", Fold.filled
+    [ "fold", Fold.constants
       "add-zero", addZero
       "sub-zero", subZero
       "zero-sub", zeroSub
@@ -306,6 +312,7 @@ let all : Rule list =
       "pow-div", powDiv
       "pow-pow", powPow
       "mul-div-cancel", mulDivCancel
+      "div-common", divCommon
       "mul-div", mulDiv
       "div-div", divDiv
       "like-terms", likeTerms
