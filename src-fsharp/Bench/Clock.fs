@@ -18,7 +18,7 @@ module Clock =
 
     /// x ← x + step, 8 times per iteration: 8·iterations dependent 1-cycle adds (the loop
     /// counter runs on other ALUs in parallel).
-    [<MethodImpl(MethodImplOptions.NoInlining ||| MethodImplOptions.AggressiveOptimization)>]
+    [<MethodImpl(MethodImplOptions.NoInlining)>]
     let private chain (iterations: int64) =
         let s = step
         let mutable x = 0L

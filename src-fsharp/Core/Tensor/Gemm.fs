@@ -230,9 +230,6 @@ module Gemm =
     [<Literal>]
     let private NC64 = 4080
 
-    // AggressiveOptimization: the GEMM is hot from its first call, so skip the tiered JIT's
-    // unoptimised first versions (a W0 run has only 3 warm-up calls before timing starts).
-    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let private serial32 m n k a aRs aCs b bRs bCs c ldc =
         if useAvx () then
             serial GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC32 GemmKernels.tile32Avx
@@ -241,7 +238,6 @@ module Gemm =
             serial GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC32 GemmKernels.tile32Scalar
                 m n k a aRs aCs b bRs bCs c ldc
 
-    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let private serial64 m n k a aRs aCs b bRs bCs c ldc =
         if useAvx () then
             serial GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC64 GemmKernels.tile64Avx
