@@ -1,0 +1,70 @@
+/// LaTeX for an expression: \frac{…}{…}, x^{…}, \tanh, \exp, \sqrt{…}, \sigma for the sigmoid.
+/// Layer: Print. Read next: Dot.fs.
+///
+/// The layout's parentheses are reused as \left( … \right), except where LaTeX's own grouping
+/// makes them redundant: inside \frac, in an exponent, under \sqrt and in |…|.
+[<RequireQualifiedAccess>]
+module ScratchML.Latex
+
+open System
+open System.Text.RegularExpressions
+
+let private greek =
+    set [ "alpha"; "beta"; "gamma"; "delta"; "epsilon"; "zeta"; "eta"; "theta"; "iota"; "kappa"
+          "lambda"; "mu"; "nu"; "xi"; "pi"; "rho"; "sigma"; "tau"; "phi"; "chi"; "psi"; "omega" ]
+
+/// x, x_{1}, \alpha, \mathrm{loss}: a variable name as mathematicians write it.
+let name (n: string) =
+    let m = Regex.Match(n, @"^([A-Za-z]+)_?(\d+)$")
+    let word (w: string) =
+        if w.Length = 1 then w
+        elif greek.Contains w then "\\" + w
+        else "\\mathrm{" + w.Replace("_", "\\_") + "}"
+    if m.Success then word m.Groups[1].Value + "_{" + m.Groups[2].Value + "}" else word n
+
+/// 2.5, 10^{-5} style: 1E-05 becomes 1 \cdot 10^{-5}.
+let number (c: float) =
+    let text = Layout.number c
+    match text with
+    | "inf" -> "\\infty"
+    | "-inf" -> "-\\infty"
+    | _ ->
+        match text.Split('E') with
+        | [| mantissa; exponent |] -> $"{mantissa} \\cdot 10^{{{int exponent}}}"
+        | _ -> text
+
+let private functions =
+    dict [ "exp", "\\exp"; "log", "\\log"; "sin", "\\sin"; "cos", "\\cos"; "tan", "\\tan"
+           "tanh", "\\tanh"; "sigmoid", "\\sigma" ]
+
+let private strip (l: Layout) = match l with Layout.Group inner -> inner | _ -> l
+
+/// The LaTeX of a layout.
+let rec render (layout: Layout) : string =
+    match layout with
+    | Layout.Number c -> number c
+    | Layout.Name n -> name n
+    | Layout.Tensor (shape, values) -> "\\mathrm{" + Infix.tensorText shape values + "}"
+    | Layout.Group l -> "\\left(" + render l + "\\right)"
+    | Layout.Binary (Operator.Divide, a, b) -> "\\frac{" + render (strip a) + "}{" + render (strip b) + "}"
+    | Layout.Binary (Operator.Power, a, b) -> "{" + render a + "}^{" + render (strip b) + "}"
+    | Layout.Binary (op, a, b) ->
+        let symbol =
+            match op with
+            | Operator.Plus -> " + "
+            | Operator.Minus -> " - "
+            | Operator.MatMul -> " \\, "
+            | _ -> " \\cdot "
+        render a + symbol + render b
+    | Layout.Negate a -> "-" + render a
+    | Layout.Call ("sqrt", [ a ], []) -> "\\sqrt{" + render (strip a) + "}"
+    | Layout.Call ("abs", [ a ], []) -> "\\left|" + render (strip a) + "\\right|"
+    | Layout.Call (f, args, options) ->
+        let head = match functions.TryGetValue f with | true, s -> s | _ -> "\\operatorname{" + f.Replace("_", "\\_") + "}"
+        let parts = (args |> List.map render) @ (options |> List.map (fun (k, v) -> $"\\mathrm{{{k}}}={v}"))
+        head + "\\left(" + String.Join(", ", parts) + "\\right)"
+    | Layout.Transpose a -> "{" + render a + "}^{\\top}"
+    | Layout.Index (a, specs) -> render a + "\\left[" + specs + "\\right]"
+
+/// e as LaTeX (math mode, without the surrounding $).
+let ofExpr (e: Expr) = render (Layout.ofExpr e)
