@@ -3,8 +3,9 @@
 /// gradient graphs (O(N)). Layer: Bench (calls Core's Grad and Compile). Read next: Workloads.fs.
 ///
 /// x [64; 784] → Linear 256 → relu → Linear 10 → mean softmax cross-entropy, float32, inputs
-/// from SplitMix64 (seed 7). 5 warm-up runs, then 50 timed runs of each program, interleaved so
-/// both see the same machine load; the ratio is of the medians.
+/// from SplitMix64 (seed 7). 5 warm-up runs, then 100 timed runs of each program, interleaved so
+/// both see the same machine load; ratios of the medians and of the best times (the machine is
+/// shared: the best of 100 is the steadier figure).
 namespace ScratchML.Bench
 
 open ScratchML
@@ -37,12 +38,15 @@ module CheapGradient =
         for _ in 1 .. 5 do
             forward.Run env |> ignore
             both.Run env |> ignore
-        let times = [ for _ in 1 .. 50 -> Report.time (fun () -> forward.Run env |> ignore), Report.time (fun () -> both.Run env |> ignore) ]
+        let times = [ for _ in 1 .. 100 -> Report.time (fun () -> forward.Run env |> ignore), Report.time (fun () -> both.Run env |> ignore) ]
         let f, b = Report.median (List.map fst times), Report.median (List.map snd times)
         let emitMs metric v = emit { Workload = "grad"; Metric = metric; Value = v * 1e3; Extra = [ "dtype", "float32" ] }.Line
         emitMs "forward_ms" f
         emitMs "loss_and_gradient_ms" b
         emit { Workload = "grad"; Metric = "cheap_gradient_ratio"; Value = b / f; Extra = [ "target", "3" ] }.Line
+        let fBest, bBest = List.min (List.map fst times), List.min (List.map snd times)
+        emit { Workload = "grad"; Metric = "cheap_gradient_ratio_best"; Value = bBest / fBest
+               Extra = [ "forward_ms", Report.num (fBest * 1e3); "loss_and_gradient_ms", Report.num (bBest * 1e3) ] }.Line
         let forwardNodes = (Order.topological [ loss ]).Length
         let added = (Order.topological (loss :: gradients)).Length - forwardNodes
         emit { Workload = "grad"; Metric = "gradient_nodes_per_forward_node"; Value = float added / float forwardNodes
