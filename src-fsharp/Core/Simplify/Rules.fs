@@ -3,8 +3,9 @@
 ///
 /// A rule sees one node whose arguments are already simplified and returns its replacement, or
 /// None. Conventions every rule keeps:
-///   - the value never changes where the original is a finite number (a NaN or ∞ may become a
-///     number: x·0 → 0 even where x = ∞, as every computer algebra system does);
+///   - the value never changes where every node of the original is a finite number (a NaN or ∞
+///     may become a number: x·0 → 0 even where x = ∞, log(eˣ) → x even where eˣ overflows, as
+///     every computer algebra system does); sums may be reassociated (rounding differs);
 ///   - the shape never changes: a folded or dropped operand that was broadcasting the result is
 ///     replaced by a broadcast (`fit`), zeros keep the result's shape;
 ///   - no argument is copied, so a shared sub-graph stays shared and the DAG cannot blow up;
@@ -69,10 +70,11 @@ let private powOne e = match e with Pow (x, Ones) -> Some (fit e x) | _ -> None
 let private powZero e = match e with Pow (_, Zeros) -> onesOf e | _ -> None
 // 1ˣ = 1
 let private onePow e = match e with Pow (Ones, _) -> onesOf e | _ -> None
+// x·x = x²
 let private mulSelf e =
     match e with
     | Mul (a, b) when same a b -> Some (Expr.Pow(a, 2.0))
-    | _ -> None // x·x = x²
+    | _ -> None
 // xᵃ·xᵇ = x^(a+b)
 let private powMul e =
     match e with
