@@ -23,7 +23,9 @@ let tensorText (shape: int[]) (values: float[] option) =
             if axis = shape.Length then Layout.number v[offset]
             else
                 let stride = Array.fold (*) 1 shape[axis + 1 ..]
-                "[" + String.Join(", ", [ for i in 0 .. shape[axis] - 1 -> nested (axis + 1) (offset + i * stride) ]) + "]"
+                let items =
+                    [ for i in 0 .. shape[axis] - 1 -> nested (axis + 1) (offset + i * stride) ]
+                "[" + String.Join(", ", items) + "]"
         nested 0 0
     | None -> "tensor[" + String.Join(", ", shape) + "]"
 
@@ -41,7 +43,8 @@ let private pieces (layout: Layout) : Layout.Piece list =
     | Layout.Binary (op, a, b) -> [ sub a; t (symbol op); sub b ]
     | Layout.Negate a -> [ t "-"; sub a ]
     | Layout.Call (name, args, options) ->
-        let parts = (args |> List.map (fun a -> [ sub a ])) @ (options |> List.map (fun (k, v) -> [ t (k + "=" + v) ]))
+        let options = options |> List.map (fun (k, v) -> [ t (k + "=" + v) ])
+        let parts = (args |> List.map (fun a -> [ sub a ])) @ options
         [ t (name + "(") ] @ commaSeparated parts @ [ t ")" ]
     | Layout.Transpose a -> [ sub a; t ".T" ]
     | Layout.Index (a, specs) -> [ sub a; t ("[" + specs + "]") ]

@@ -48,7 +48,8 @@ let private pieces (layout: Layout) : Layout.Piece list =
     | Layout.Name n -> [ t (name n) ]
     | Layout.Tensor (shape, values) -> [ t ("\\mathrm{" + Infix.tensorText shape values + "}") ]
     | Layout.Group l -> [ t "\\left("; sub l; t "\\right)" ]
-    | Layout.Binary (Operator.Divide, a, b) -> [ t "\\frac{"; sub (strip a); t "}{"; sub (strip b); t "}" ]
+    | Layout.Binary (Operator.Divide, a, b) ->
+        [ t "\\frac{"; sub (strip a); t "}{"; sub (strip b); t "}" ]
     | Layout.Binary (Operator.Power, a, b) -> [ t "{"; sub a; t "}^{"; sub (strip b); t "}" ]
     | Layout.Binary (op, a, b) ->
         let symbol =
@@ -62,9 +63,15 @@ let private pieces (layout: Layout) : Layout.Piece list =
     | Layout.Call ("sqrt", [ a ], []) -> [ t "\\sqrt{"; sub (strip a); t "}" ]
     | Layout.Call ("abs", [ a ], []) -> [ t "\\left|"; sub (strip a); t "\\right|" ]
     | Layout.Call (f, args, options) ->
-        let head = match functions.TryGetValue f with | true, s -> s | _ -> "\\operatorname{" + f.Replace("_", "\\_") + "}"
-        let parts = (args |> List.map sub) @ (options |> List.map (fun (k, v) -> t $"\\mathrm{{{k}}}={v}"))
-        let separated = parts |> List.mapi (fun i p -> if i = 0 then [ p ] else [ t ", "; p ]) |> List.concat
+        let head =
+            match functions.TryGetValue f with
+            | true, s -> s
+            | _ -> "\\operatorname{" + f.Replace("_", "\\_") + "}"
+        let options = options |> List.map (fun (k, v) -> t $"\\mathrm{{{k}}}={v}")
+        let parts = (args |> List.map sub) @ options
+        let separated = parts |> List.mapi (fun i p ->
+            if i = 0 then [ p ]
+            else [ t ", "; p ]) |> List.concat
         [ t (head + "\\left(") ] @ separated @ [ t "\\right)" ]
     | Layout.Transpose a -> [ t "{"; sub a; t "}^{\\top}" ]
     | Layout.Index (a, specs) -> [ sub a; t ("\\left[" + specs + "\\right]") ]

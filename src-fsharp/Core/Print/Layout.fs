@@ -113,8 +113,10 @@ module Layout =
         | Op.Div -> binary Operator.Divide args[0] args[1]
         | Op.Pow -> binary Operator.Power args[0] args[1]
         | Op.MatMul -> binary Operator.MatMul args[0] args[1]
-        | Op.Exp -> c "exp" [] | Op.Log -> c "log" [] | Op.Sqrt -> c "sqrt" [] | Op.Abs -> c "abs" []
-        | Op.Sin -> c "sin" [] | Op.Cos -> c "cos" [] | Op.Tan -> c "tan" [] | Op.Tanh -> c "tanh" []
+        | Op.Exp ->
+            c "exp" [] | Op.Log -> c "log" [] | Op.Sqrt -> c "sqrt" [] | Op.Abs -> c "abs" []
+        | Op.Sin ->
+            c "sin" [] | Op.Cos -> c "cos" [] | Op.Tan -> c "tan" [] | Op.Tanh -> c "tanh" []
         | Op.Sigmoid -> c "sigmoid" [] | Op.Softplus -> c "softplus" [] | Op.Relu -> c "relu" []
         | Op.LeakyRelu slope -> c "leaky_relu" [ "slope", number slope ]
         | Op.Step -> c "step" [] | Op.Sign -> c "sign" []
@@ -125,25 +127,31 @@ module Layout =
         | Op.Max (axes, keep) -> c "max" (axisOption axes first.Rank keep)
         | Op.Min (axes, keep) -> c "min" (axisOption axes first.Rank keep)
         | Op.LogSumExp (axes, keep) -> c "logsumexp" (axisOption axes first.Rank keep)
-        | Op.ArgMax (axis, keep) -> c "argmax" [ yield "axis", string axis; if keep then yield "keepdim", "true" ]
-        | Op.LogSoftmax axis -> c "log_softmax" (if axis = first.Rank - 1 then [] else [ "axis", string axis ])
+        | Op.ArgMax (axis, keep) ->
+            c "argmax" [ yield "axis", string axis; if keep then yield "keepdim", "true" ]
+        | Op.LogSoftmax axis ->
+            c "log_softmax" (if axis = first.Rank - 1 then [] else [ "axis", string axis ])
         | Op.Reshape shape -> c "reshape" [ "shape", shapeText shape ]
         | Op.Permute [ 1; 0 ] -> Layout.Transpose (postfix args.Head)
         | Op.Permute dims -> c "permute" [ "dims", shapeText dims ]
         | Op.BroadcastTo shape -> c "broadcast_to" [ "shape", shapeText shape ]
         | Op.SumTo shape -> c "sum_to" [ "shape", shapeText shape ]
         | Op.Slice specs -> Layout.Index (postfix args.Head, sliceText specs)
-        | Op.SliceBackward (shape, specs) -> c "slice_backward" [ "shape", shapeText shape; "index", "[" + sliceText specs + "]" ]
+        | Op.SliceBackward (shape, specs) ->
+            c "slice_backward" [ "shape", shapeText shape; "index", "[" + sliceText specs + "]" ]
         | Op.Concat axis -> c "concat" [ "axis", string axis ]
         | Op.IndexSelect axis -> c "index_select" [ "axis", string axis ]
         | Op.IndexAdd (axis, size) -> c "index_add" [ "axis", string axis; "size", string size ]
         | Op.Gather axis -> c "gather" [ "axis", string axis ]
-        | Op.ScatterAdd (shape, axis) -> c "scatter_add" [ "shape", shapeText shape; "axis", string axis ]
+        | Op.ScatterAdd (shape, axis) ->
+            c "scatter_add" [ "shape", shapeText shape; "axis", string axis ]
 
     let private constant (t: ScratchML.Tensor) =
         if t.Rank = 0 then Layout.Number (TensorData.at 0 t)
         else
-            let values = if t.Numel <= 8 then Some (Array.init t.Numel (fun i -> TensorData.at i t)) else None
+            let values =
+                if t.Numel <= 8 then Some (Array.init t.Numel (fun i -> TensorData.at i t))
+                else None
             Layout.Tensor (t.Shape, values)
 
     /// The layout of e, where a node for which `bound` gives a name (a `let` of a listing) prints
@@ -169,9 +177,11 @@ module Layout =
                 match e.Node with
                 | Node.Const t -> constant t
                 | Node.Var name -> Layout.Name name
-                | Node.Apply (Op.Exp, [ Apply (Op.LogSoftmax axis, [ z ]) as inner ]) when (bound inner).IsNone ->
-                    // softmax is exp(log_softmax): print it as the function a reader knows
-                    Layout.Call ("softmax", [ child z ], (if axis = z.Rank - 1 then [] else [ "axis", string axis ]))
+                // softmax is exp(log_softmax): print it as the function a reader knows
+                | Node.Apply (Op.Exp, [ Apply (Op.LogSoftmax axis, [ z ]) as inner ])
+                    when (bound inner).IsNone ->
+                    let options = if axis = z.Rank - 1 then [] else [ "axis", string axis ]
+                    Layout.Call ("softmax", [ child z ], options)
                 | Node.Apply (op, args) -> call op (List.map child args) args.Head
         memo[root.Id]
 

@@ -40,7 +40,9 @@ let ofExpr (root: Expr) =
         let e, depth = stack.Pop()
         // past 40 levels the indentation stops growing and the level is printed instead, so a
         // chain of N nodes prints in O(N) characters, not O(N²)
-        let indent = if depth <= maxIndent then String.replicate depth "  " else String.replicate maxIndent "  " + $"[{depth}] "
+        let indent =
+            if depth <= maxIndent then String.replicate depth "  "
+            else String.replicate maxIndent "  " + $"[{depth}] "
         match marks.TryGetValue e.Id with
         | true, k -> text.Append(indent).Append($"#{k}\n") |> ignore
         | _ ->

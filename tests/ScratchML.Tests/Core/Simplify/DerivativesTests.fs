@@ -50,6 +50,23 @@ let tests =
             let g = Simplify.run (Grad.grad loss [ z ] |> List.exactlyOne)
             Expect.equal (Print.infix g) "(softmax(z)*sum(y, axis=1, keepdim=true) - y)/4" "gradient"
         }
+        test "an MLP's output-layer gradient, as a listing" {
+            let x = Expr.var "x" [| 64; 784 |]
+            let w1, b1 = Expr.var "w1" [| 784; 256 |], Expr.var "b1" [| 256 |]
+            let w2, b2 = Expr.var "w2" [| 256; 10 |], Expr.var "b2" [| 10 |]
+            let y = Expr.var "y" [| 64; 10 |]
+            let logits = Expr.matmul (Expr.tanh (Expr.matmul x w1 + b1)) w2 + b2
+            let loss = -(Expr.sumAll (y * Expr.logSoftmax 1 logits)) / 64.0
+            let dw2 = Simplify.run (Grad.grad loss [ w2 ] |> List.exactlyOne)
+            Expect.equal (Print.listing dw2)
+                ("let t1 = tanh(x @ w1 + b1)\n"
+                 + "t1.T @ ((softmax(t1 @ w2 + b2)*sum(y, axis=1, keepdim=true) - y)/64)") "listing"
+        }
+        test "the sigmoid's derivative in LaTeX" {
+            let d = Simplify.run (Grad.grad (1.0 / (1.0 + Expr.exp (-x))) [ x ] |> List.exactlyOne)
+            Expect.equal (Print.latex d)
+                @"\frac{\exp\left(-x\right)}{{\left(1 + \exp\left(-x\right)\right)}^{2}}" "latex"
+        }
         Check.seeded "simplified gradients of random tensor graphs keep their values" (fun seed ->
             let f, inputs = Check.randomGraph (SplitMix64(uint64 seed))
             let vars = inputs |> List.map (fun (name, t) -> Expr.var name t.Shape)
