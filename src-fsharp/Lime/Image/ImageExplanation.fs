@@ -66,3 +66,14 @@ module ImageMask =
                     let c = if w < 0.0 then 0 else 1
                     for p in pixelsOf f do out[p * 3 + c] <- brightest
         { image with Pixels = out }, mask
+
+/// An image explanation: the base `Explanation` (one local model per label, feature id = segment
+/// id) together with the image and its superpixels, so it can be painted.
+type ImageExplanation =
+    { Image: RgbImage
+      Segments: Segments
+      Explanation: ScratchML.Lime.Explanation }
+
+    /// LIME's `get_image_and_mask(label, ...)`: see `ImageMask.getImageAndMask`.
+    member e.GetImageAndMask(label: int, options: MaskOptions) =
+        ImageMask.getImageAndMask e.Image e.Segments (List.ofArray (e.Explanation.For label).Weights) options
