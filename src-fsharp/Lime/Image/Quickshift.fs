@@ -9,8 +9,11 @@
 /// agree with skimage's except where that noise decides.
 namespace ScratchML.Lime.Image
 
+#nowarn "9" // pinned pointers in the two hot loops (bounds are guaranteed by the padding)
+
 open System
 open System.Runtime.Intrinsics
+open Microsoft.FSharp.NativeInterop
 open System.Threading.Tasks
 open ScratchML
 
@@ -57,54 +60,68 @@ module Quickshift =
             plane
         { Channels = Array.init 3 channel; Pad = pad; Stride = stride }
 
-    /// Squared 5-d distance, summed in skimage's order: ((((t₀² + t₁²) + t₂²) + Δr²) + Δc²).
-    let inline private distance (p: Planes) (l: Vector256<float>) (a: Vector256<float>) (b: Vector256<float>)
+    /// Squared 5-d distance of 4 pixels to their neighbours at plane index i, summed in skimage's
+    /// order: ((((t₀² + t₁²) + t₂²) + Δr²) + Δc²). Planes are read through pinned pointers: this
+    /// is the innermost loop of the whole image explainer.
+    let inline private distance (pl: nativeptr<float>) (pa: nativeptr<float>) (pb: nativeptr<float>)
+                                (l: Vector256<float>) (a: Vector256<float>) (b: Vector256<float>)
                                 (i: int) (dr2: Vector256<float>) (dc2: Vector256<float>) =
-        let t0 = l - Vector256.Create<float>(p.Channels[0], i)
-        let t1 = a - Vector256.Create<float>(p.Channels[1], i)
-        let t2 = b - Vector256.Create<float>(p.Channels[2], i)
+        let t0 = l - Vector256.Load(NativePtr.add pl i)
+        let t1 = a - Vector256.Load(NativePtr.add pa i)
+        let t2 = b - Vector256.Load(NativePtr.add pb i)
         t0 * t0 + t1 * t1 + t2 * t2 + dr2 + dc2
 
-    /// Σ over the window of exp(−d²/(2k²)) for the 4 pixels (r, c0..c0+3), lane j = pixel c0+j;
-    /// each lane adds its terms in skimage's scan order (rows, then columns).
-    let private densityOf (p: Planes) (squares: Vector256<float>[]) (inv: Vector256<float>) r c0 =
+    /// Densities of row r: for the 4 pixels (r, c0..c0+3), lane j = pixel c0+j, the sum over the
+    /// window of exp(−d²/(2k²)); each lane adds its terms in skimage's scan order (rows, columns).
+    let private densityRow (p: Planes) (squares: Vector256<float>[]) (inv: Vector256<float>)
+                           (width: int) (density: float[]) r =
         let kw = p.Pad
-        let centre = (r + kw) * p.Stride + kw + c0
-        let l = Vector256.Create<float>(p.Channels[0], centre)
-        let a = Vector256.Create<float>(p.Channels[1], centre)
-        let b = Vector256.Create<float>(p.Channels[2], centre)
-        let mutable acc = Vector256<float>.Zero
-        for dr in -kw .. kw do
-            let row = centre + dr * p.Stride
-            let dr2 = squares[dr + kw]
-            for dc in -kw .. kw do
-                acc <- acc + Vector256.Exp((distance p l a b (row + dc) dr2 squares[dc + kw]) * inv)
-        acc
+        use pl = fixed p.Channels[0]
+        use pa = fixed p.Channels[1]
+        use pb = fixed p.Channels[2]
+        let mutable c0 = 0
+        while c0 < width do
+            let centre = (r + kw) * p.Stride + kw + c0
+            let l, a, b = Vector256.Load(NativePtr.add pl centre), Vector256.Load(NativePtr.add pa centre), Vector256.Load(NativePtr.add pb centre)
+            let mutable acc = Vector256<float>.Zero
+            for dr in -kw .. kw do
+                let row = centre + dr * p.Stride
+                let dr2 = squares[dr + kw]
+                for dc in -kw .. kw do
+                    acc <- acc + Vector256.Exp((distance pl pa pb l a b (row + dc) dr2 squares[dc + kw]) * inv)
+            for j in 0 .. min 3 (width - 1 - c0) do density[r * width + c0 + j] <- acc.GetElement j
+            c0 <- c0 + 4
 
-    /// For the 4 pixels (r, c0..c0+3): the squared distance to the nearest window pixel of strictly
-    /// higher density (first in scan order on a tie, as skimage's `<`) and its window offset index
-    /// (−1 if none).
-    let private parentOf (p: Planes) (squares: Vector256<float>[]) (density: float[]) r c0 =
+    /// Parents of row r: for the 4 pixels (r, c0..c0+3), the squared distance to the nearest window
+    /// pixel of strictly higher density (first in scan order on a tie, as skimage's `<`) and its
+    /// window offset index k (−1 if none); `visit c k closest` receives each pixel's result.
+    let private parentRow (p: Planes) (squares: Vector256<float>[]) (padded: float[]) (width: int)
+                          (visit: int -> int -> float -> unit) r =
         let kw = p.Pad
-        let centre = (r + kw) * p.Stride + kw + c0
-        let l = Vector256.Create<float>(p.Channels[0], centre)
-        let a = Vector256.Create<float>(p.Channels[1], centre)
-        let b = Vector256.Create<float>(p.Channels[2], centre)
-        let own = Vector256.Create<float>(density, centre)
-        let mutable closest = Vector256.Create Double.MaxValue
-        let mutable best = Vector256.Create -1.0
-        let mutable k = 0
-        for dr in -kw .. kw do
-            let row = centre + dr * p.Stride
-            for dc in -kw .. kw do
-                let other = Vector256.Create<float>(density, row + dc)
-                if Vector256.GreaterThanAny(other, own) then
-                    let d = distance p l a b (row + dc) squares[dr + kw] squares[dc + kw]
-                    let better = Vector256.GreaterThan(other, own) &&& Vector256.LessThan(d, closest)
-                    closest <- Vector256.ConditionalSelect(better, d, closest)
-                    best <- Vector256.ConditionalSelect(better, Vector256.Create(float k), best)
-                k <- k + 1
-        struct (closest, best)
+        use pl = fixed p.Channels[0]
+        use pa = fixed p.Channels[1]
+        use pb = fixed p.Channels[2]
+        use pd = fixed padded
+        let mutable c0 = 0
+        while c0 < width do
+            let centre = (r + kw) * p.Stride + kw + c0
+            let l, a, b = Vector256.Load(NativePtr.add pl centre), Vector256.Load(NativePtr.add pa centre), Vector256.Load(NativePtr.add pb centre)
+            let own = Vector256.Load(NativePtr.add pd centre)
+            let mutable closest = Vector256.Create Double.MaxValue
+            let mutable best = Vector256.Create -1.0
+            let mutable k = 0
+            for dr in -kw .. kw do
+                let row = centre + dr * p.Stride
+                for dc in -kw .. kw do
+                    let other = Vector256.Load(NativePtr.add pd (row + dc))
+                    if Vector256.GreaterThanAny(other, own) then
+                        let d = distance pl pa pb l a b (row + dc) squares[dr + kw] squares[dc + kw]
+                        let better = Vector256.GreaterThan(other, own) &&& Vector256.LessThan(d, closest)
+                        closest <- Vector256.ConditionalSelect(better, d, closest)
+                        best <- Vector256.ConditionalSelect(better, Vector256.Create(float k), best)
+                    k <- k + 1
+            for j in 0 .. min 3 (width - 1 - c0) do visit (c0 + j) (int (best.GetElement j)) (closest.GetElement j)
+            c0 <- c0 + 4
 
     /// Run `rowWork r` for every row on up to `threads` threads (rows are independent: the result
     /// does not depend on the thread count).
@@ -126,13 +143,9 @@ module Quickshift =
         let p = planes (features options image) h w kw
         let squares = Array.init (2 * kw + 1) (fun i -> Vector256.Create(float ((i - kw) * (i - kw))))
         let inv = Vector256.Create(-0.5 / (options.KernelSize * options.KernelSize))
-        let groups = (w + 3) / 4
         // 1. densities, then skimage's tie-breaking noise, drawn row-major from one stream.
         let density = Array.zeroCreate<float> (h * w)
-        forRows threads h (fun r ->
-            for g in 0 .. groups - 1 do
-                let v = densityOf p squares inv r (4 * g)
-                for j in 0 .. min 3 (w - 1 - 4 * g) do density[r * w + 4 * g + j] <- v.GetElement j)
+        forRows threads h (densityRow p squares inv w density)
         let rng = SplitMix64(options.RandomSeed)
         for i in 0 .. density.Length - 1 do density[i] <- density[i] + noiseScale * rng.Normal()
         // 2. parents: padded densities are −∞, so a pixel outside the image is never "higher".
@@ -141,13 +154,10 @@ module Quickshift =
         let parent = Array.init (h * w) id
         let window = 2 * kw + 1
         forRows threads h (fun r ->
-            for g in 0 .. groups - 1 do
-                let struct (closest, best) = parentOf p squares padded r (4 * g)
-                for j in 0 .. min 3 (w - 1 - 4 * g) do
-                    let k = int (best.GetElement j)
-                    // skimage: dist_parent = sqrt(closest); parents with dist_parent > max_dist are cut.
-                    if k >= 0 && sqrt (closest.GetElement j) <= options.MaxDist then
-                        parent[r * w + 4 * g + j] <- (r + k / window - kw) * w + 4 * g + j + k % window - kw)
+            parentRow p squares padded w (fun c k closest ->
+                // skimage: dist_parent = sqrt(closest); parents with dist_parent > max_dist are cut.
+                if k >= 0 && sqrt closest <= options.MaxDist then
+                    parent[r * w + c] <- (r + k / window - kw) * w + c + k % window - kw) r)
         // 3. every pixel takes the root of its tree (density rises along links, so no cycles).
         let rec root i = if parent[i] = i then i else root parent[i]
         Segments.ofIds h w (Array.init (h * w) root)
