@@ -39,6 +39,12 @@ module RgbImage =
             invalidArg "shape" $"an RGB image has shape [H; W; 3], got %A{shape}"
         create shape[0] shape[1] pixels
 
+    /// A greyscale H×W image as RGB with R = G = B (LIME's gray2rgb for a 2-d input).
+    let ofGray (height: int) (width: int) (gray: float[]) : RgbImage =
+        if gray.Length <> height * width then
+            invalidArg "gray" $"expected {height}·{width} = {height * width} grey values (H×W), got {gray.Length}"
+        create height width (Array.init (gray.Length * 3) (fun i -> gray[i / 3]))
+
     /// Channel k of pixel p (p = r·W + c).
     let inline channel (image: RgbImage) (p: int) (k: int) = image.Pixels[p * 3 + k]
 

@@ -50,6 +50,22 @@ let tests =
             Expect.equal a.Segments b.Segments "same segments"
             Expect.notEqual (a.Explanation.For 1).Weights (c.Explanation.For 1).Weights "other seed"
         }
+        test "1 or 2 threads give the bit-identical explanation (quickshift and perturbation)" {
+            let img = QuickshiftTests.wavy 24 24 3
+            let classify (batch: RgbImage[]) =
+                Array2D.init batch.Length 2 (fun i j ->
+                    let p1 = 0.5 + 0.4 * (batch[i].Pixels[0] - 0.5)
+                    if j = 1 then p1 else 1.0 - p1)
+            let run threads =
+                ImageExplainer.explain { options with Threads = threads } { ImageExplainOptions.Defaults with NumSamples = 60 } classify img
+            let a, b = run 1, run 2
+            Expect.equal a.Segments b.Segments "segments"
+            Expect.equal a.Explanation.Labels b.Explanation.Labels "weights"
+        }
+        test "a greyscale image becomes R = G = B" {
+            let img = RgbImage.ofGray 1 2 [| 0.25; 0.5 |]
+            Expect.sequenceEqual img.Pixels [| 0.25; 0.25; 0.25; 0.5; 0.5; 0.5 |] "gray2rgb"
+        }
         test "batches of batch_size, num_samples images in all, row 0 is the instance" {
             let sizes = Collections.Generic.List<int>()
             let mutable first = None
