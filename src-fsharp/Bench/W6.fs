@@ -39,14 +39,16 @@ let classifier (threads: int) (batch: RgbImage[]) : float[,] =
         let e = z |> Array.map (fun v -> exp (v - m))
         let s = Array.sum e
         for k in 0 .. 2 do out[i, k] <- e[k] / s
-    Parallel.For(0, batch.Length, ParallelOptions(MaxDegreeOfParallelism = max 1 threads), one) |> ignore
+    let parallel = ParallelOptions(MaxDegreeOfParallelism = max 1 threads)
+    Parallel.For(0, batch.Length, parallel, one) |> ignore
     out
 
 /// Run W6 and emit explain_s, predict_s, lime_overhead_s and quickshift_s (with the segment count).
 let run (threads: int) (emit: string -> unit) =
     let image = ImageFile.load (Path.Combine(dataFolder (), "chelsea224.ppm"))
     let options = { ImageExplainerOptions.Defaults with Seed = 0; Threads = threads }
-    // LimeImageExplainer(random_state=0).explain_instance(img, classifier, num_samples=1000, random_seed=0)
+    // LimeImageExplainer(random_state=0)
+    //     .explain_instance(img, classifier, num_samples=1000, random_seed=0)
     let args = { ImageExplainOptions.Defaults with NumSamples = 1000; RandomSeed = Some 0 }
     // Process CPU seconds beside wall seconds: on a shared, busy machine the CPU time shows the
     // work done (wall ≈ cpu / threads when the cores are free).
@@ -71,14 +73,22 @@ let run (threads: int) (emit: string -> unit) =
     let cpu = runs |> List.map (fun (_, _, _, c) -> c)
     let e, _, _, _ = List.head runs
     let top = e.Explanation.TopLabels |> Array.map string |> String.concat ","
-    let extra = [ "threads", string threads; "samples", "1000"; "segments", string e.Segments.Count; "top_labels", top ]
-    let line metric value extra = emit { Workload = "W6"; Metric = metric; Value = value; Extra = extra }.Line
+    let extra =
+        [ "threads", string threads; "samples", "1000"
+          "segments", string e.Segments.Count; "top_labels", top ]
+    let line metric value extra =
+        emit { Workload = "W6"; Metric = metric; Value = value; Extra = extra }.Line
     line "explain_s" (Report.median explain) (extra @ [ "cpu_s", Report.num (Report.median cpu) ])
     line "predict_s" (Report.median predict) extra
     line "lime_overhead_s" (Report.median overhead) extra
-    // SegmentationAlgorithm("quickshift", kernel_size=4, max_dist=200, ratio=0.2, random_seed=0)(img)
+    // SegmentationAlgorithm("quickshift", kernel_size=4, max_dist=200, ratio=0.2,
+    //                       random_seed=0)(img)
     let quickshift () = Quickshift.segmentWith threads (Quickshift.limeDefaults 0) image
     let segments = quickshift () // warm-up
-    let times = [ for _ in 1..5 -> let c = cpuSeconds () in Report.time (quickshift >> ignore), cpuSeconds () - c ]
+    let times =
+        [ for _ in 1..5 ->
+            let c = cpuSeconds ()
+            Report.time (quickshift >> ignore), cpuSeconds () - c ]
+    let cpu = Report.num (Report.median (List.map snd times))
     line "quickshift_s" (Report.median (List.map fst times))
-        [ "threads", string threads; "segments", string segments.Count; "cpu_s", Report.num (Report.median (List.map snd times)) ]
+        [ "threads", string threads; "segments", string segments.Count; "cpu_s", cpu ]

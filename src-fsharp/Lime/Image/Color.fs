@@ -5,12 +5,14 @@ namespace ScratchML.Lime.Image
 [<RequireQualifiedAccess>]
 module Color =
     /// sRGB → linear: ((v + 0.055) / 1.055)^2.4 if v > 0.04045, else v / 12.92.
-    let inline linearize (v: float) = if v > 0.04045 then ((v + 0.055) / 1.055) ** 2.4 else v / 12.92
+    let inline linearize (v: float) =
+        if v > 0.04045 then ((v + 0.055) / 1.055) ** 2.4 else v / 12.92
 
     /// Lab's companding: ∛t if t > 0.008856, else 7.787·t + 16/116.
-    let inline labF (t: float) = if t > 0.008856 then System.Math.Cbrt t else 7.787 * t + 16.0 / 116.0
+    let inline labF (t: float) =
+        if t > 0.008856 then System.Math.Cbrt t else 7.787 * t + 16.0 / 116.0
 
-    /// skimage's `xyz_from_rgb` (rows X, Y, Z) and the D65 / 2° reference white (0.95047, 1, 1.08883).
+    /// skimage's `xyz_from_rgb` (rows X, Y, Z) and the D65 / 2° white (0.95047, 1, 1.08883).
     let private xyzFromRgb =
         array2D [ [ 0.412453; 0.357580; 0.180423 ]
                   [ 0.212671; 0.715160; 0.072169 ]
@@ -21,7 +23,8 @@ module Color =
     /// a = 500·(f_x − f_y), b = 200·(f_y − f_z).
     let pixelToLab (red: float) (green: float) (blue: float) =
         let r, g, b = linearize red, linearize green, linearize blue
-        let f i = labF ((xyzFromRgb[i, 0] * r + xyzFromRgb[i, 1] * g + xyzFromRgb[i, 2] * b) / white[i])
+        let f i =
+            labF ((xyzFromRgb[i, 0] * r + xyzFromRgb[i, 1] * g + xyzFromRgb[i, 2] * b) / white[i])
         let fx, fy, fz = f 0, f 1, f 2
         struct (116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz))
 

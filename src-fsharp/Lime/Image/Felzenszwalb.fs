@@ -63,11 +63,13 @@ module Felzenszwalb =
         for struct (p, q, cost) in sorted do
             let a, b = find parent p, find parent q
             // Merge if the edge is lighter than min(Int(A) + τ(A), Int(B) + τ(B)), τ(C) = scale/|C|.
-            if a <> b && cost < min (internalDiff[a] + scale / float size[a]) (internalDiff[b] + scale / float size[b]) then
+            let threshold c = internalDiff[c] + scale / float size[c]
+            if a <> b && cost < min (threshold a) (threshold b) then
                 let root = join a b
                 internalDiff[root] <- cost
         // Post-processing: any edge touching a component smaller than min_size merges it.
         for struct (p, q, _) in sorted do
             let a, b = find parent p, find parent q
-            if a <> b && (size[a] < options.MinSize || size[b] < options.MinSize) then join a b |> ignore
+            if a <> b && (size[a] < options.MinSize || size[b] < options.MinSize) then
+                join a b |> ignore
         Segments.ofIds h w (Array.init (h * w) (find parent))

@@ -8,7 +8,10 @@ module Gaussian =
     /// The normalised 1-d kernel: w_i ∝ exp(−i²/(2σ²)) for |i| ≤ ⌊4σ + 0.5⌋, Σ w = 1.
     let kernel (sigma: float) =
         let radius = int (4.0 * sigma + 0.5)
-        let w = Array.init (2 * radius + 1) (fun j -> let i = float (j - radius) in exp (-0.5 * i * i / (sigma * sigma)))
+        let w =
+            Array.init (2 * radius + 1) (fun j ->
+                let i = float (j - radius)
+                exp (-0.5 * i * i / (sigma * sigma)))
         let s = Array.sum w
         w |> Array.map (fun v -> v / s)
 
@@ -32,7 +35,9 @@ module Gaussian =
                         for k in 0 .. channels - 1 do
                             let mutable acc = 0.0
                             for j in -radius .. radius do
-                                let rr, cc = if vertical then reflect height (r + j), c else r, reflect width (c + j)
+                                let rr, cc =
+                                    if vertical then reflect height (r + j), c
+                                    else r, reflect width (c + j)
                                 acc <- acc + w[j + radius] * src[(rr * width + cc) * channels + k]
                             dst[(r * width + c) * channels + k] <- acc
                 dst

@@ -49,7 +49,8 @@ type ImageExplainOptions =
     /// batch_size=10, quickshift, cosine distance.
     static member Defaults =
         { Labels = LabelChoice.Top 5; HideColor = HideColor.SegmentMean; NumFeatures = 100000
-          NumSamples = 1000; BatchSize = 10; Segmentation = None; Distance = Distance.Cosine; RandomSeed = None }
+          NumSamples = 1000; BatchSize = 10; Segmentation = None; Distance = Distance.Cosine
+          RandomSeed = None }
 
 [<RequireQualifiedAccess>]
 module ImageExplainer =
@@ -111,21 +112,26 @@ module ImageExplainer =
             let batch = Array.sub buffers 0 count
             let build i = perturb pieces image.Pixels hidden data (start + i) batch[i].Pixels
             if options.Threads <= 1 then for i in 0 .. count - 1 do build i
-            else Parallel.For(0, count, ParallelOptions(MaxDegreeOfParallelism = options.Threads), build) |> ignore
+            else
+                let parallel = ParallelOptions(MaxDegreeOfParallelism = options.Threads)
+                Parallel.For(0, count, parallel, build) |> ignore
             classifier batch
-        let predictions = Explain.inBatches { BatchSize = args.BatchSize; Parallel = false } args.NumSamples predictBatch
+        let batching = { BatchSize = args.BatchSize; Parallel = false }
+        let predictions = Explain.inBatches batching args.NumSamples predictBatch
         Explain.checkPredictions Mode.Classification predictions
         let weights = Kernels.distances args.Distance data |> Kernels.weights options.KernelWidth
         // LIME takes the first num_features of a ranking, so asking for more features than
-        // segments means all of them; 'auto' is resolved on the requested count first, as LIME does.
+        // segments means all of them; 'auto' is resolved on the requested count first, as in LIME.
         let selection =
             match options.FeatureSelection with
             | FeatureSelection.Auto when args.NumFeatures <= 6 -> FeatureSelection.ForwardSelection
             | FeatureSelection.Auto -> FeatureSelection.HighestWeights
             | s -> s
         let numFeatures = min args.NumFeatures segments.Count
-        let labelMap = Array2D.init image.Height image.Width (fun r c -> segments.Labels[r * image.Width + c])
+        let labelMap =
+            Array2D.init image.Height image.Width (fun r c -> segments.Labels[r * image.Width + c])
+        let names = Array.init segments.Count string
         let explanation =
-            Explain.run Mode.Classification [||] (Array.init segments.Count string) (Domain.Image labelMap)
+            Explain.run Mode.Classification [||] names (Domain.Image labelMap)
                 data predictions weights args.Labels numFeatures selection
         { Image = image; Segments = segments; Explanation = explanation }

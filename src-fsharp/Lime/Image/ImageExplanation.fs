@@ -21,31 +21,38 @@ type MaskOptions =
     /// LIME's defaults: positive_only=True, negative_only=False, num_features=5, hide_rest=False,
     /// min_weight=0.
     static member Defaults =
-        { PositiveOnly = true; NegativeOnly = false; NumFeatures = 5; HideRest = false; MinWeight = 0.0 }
+        { PositiveOnly = true; NegativeOnly = false; NumFeatures = 5; HideRest = false
+          MinWeight = 0.0 }
 
 [<RequireQualifiedAccess>]
 module ImageMask =
     /// The (image, mask) LIME returns for one label's `localExp` = [(segment, weight)] sorted by
     /// |weight|, descending:
-    /// - positive_only: segments with w > 0 and w > min_weight, then the first num_features; mask 1.
-    /// - negative_only: segments with w < 0 and |w| > min_weight, then the first num_features; mask 1.
+    /// - positive_only: segments with w > 0 and w > min_weight, then the first num_features;
+    ///   mask 1.
+    /// - negative_only: segments with w < 0 and |w| > min_weight, then the first num_features;
+    ///   mask 1.
     /// - otherwise: the first num_features, skipping |w| < min_weight; mask sign(w) (1 for w = 0),
     ///   and channel 1 (w ≥ 0) or 0 (w < 0) of the segment set to max(image).
-    /// The image starts as the original, or as zeros with hide_rest; shown segments get their pixels.
+    /// The image starts as the original, or as zeros with hide_rest; shown segments get their
+    /// pixels.
     let getImageAndMask (image: RgbImage) (segments: Segments) (localExp: (int * float) list)
                         (options: MaskOptions) : RgbImage * int[] =
         if options.PositiveOnly && options.NegativeOnly then
             invalidArg "options" "PositiveOnly and NegativeOnly cannot both be true"
         if segments.Height <> image.Height || segments.Width <> image.Width then
-            invalidArg "segments" $"a {segments.Height}×{segments.Width} label map for a {image.Height}×{image.Width} image"
+            invalidArg "segments"
+                $"a {segments.Height}×{segments.Width} label map for a {image.Height}×{image.Width} image"
         let mask = Array.zeroCreate<int> image.PixelCount
-        let out = if options.HideRest then Array.zeroCreate image.Pixels.Length else Array.copy image.Pixels
+        let out =
+            if options.HideRest then Array.zeroCreate image.Pixels.Length else Array.copy image.Pixels
         let brightest = RgbImage.max image
         // Pixels of each segment, found once.
         let members = Array.init segments.Count (fun _ -> Collections.Generic.List<int>())
         segments.Labels |> Array.iteri (fun p l -> members[l].Add p)
         let pixelsOf f =
-            if f < 0 || f >= segments.Count then invalidArg "localExp" $"segment {f} is not in 0..{segments.Count - 1}"
+            if f < 0 || f >= segments.Count then
+                invalidArg "localExp" $"segment {f} is not in 0..{segments.Count - 1}"
             members[f]
         let show f (value: int) =
             for p in pixelsOf f do
@@ -76,4 +83,5 @@ type ImageExplanation =
 
     /// LIME's `get_image_and_mask(label, ...)`: see `ImageMask.getImageAndMask`.
     member e.GetImageAndMask(label: int, options: MaskOptions) =
-        ImageMask.getImageAndMask e.Image e.Segments (List.ofArray (e.Explanation.For label).Weights) options
+        let localExp = List.ofArray (e.Explanation.For label).Weights
+        ImageMask.getImageAndMask e.Image e.Segments localExp options

@@ -10,12 +10,13 @@ open System.Text
 
 [<RequireQualifiedAccess>]
 module ImageReport =
-    /// Pixels where the label map changes: p is a boundary pixel when a 4-neighbour has another label
-    /// (skimage's find_boundaries, mode 'thick').
+    /// Pixels where the label map changes: p is a boundary pixel when a 4-neighbour has another
+    /// label (skimage's find_boundaries, mode 'thick').
     let boundaries (height: int) (width: int) (labels: int[]) =
         Array.init (height * width) (fun p ->
             let r, c = p / width, p % width
-            let differs rr cc = rr >= 0 && rr < height && cc >= 0 && cc < width && labels[rr * width + cc] <> labels[p]
+            let differs rr cc =
+                rr >= 0 && rr < height && cc >= 0 && cc < width && labels[rr * width + cc] <> labels[p]
             differs (r - 1) c || differs (r + 1) c || differs r (c - 1) || differs r (c + 1))
 
     /// Paint `colour` on every boundary pixel of `labels` (skimage's mark_boundaries).
@@ -35,7 +36,9 @@ module ImageReport =
     let imgTag (alt: string) (image: RgbImage) =
         let data = Convert.ToBase64String(ImageFile.toPng image)
         let scale = max 1 (256 / max image.Width image.Height)
-        $"<img class=\"lime-image\" alt=\"{WebUtility.HtmlEncode alt}\" width=\"{image.Width * scale}\" height=\"{image.Height * scale}\" src=\"data:image/png;base64,{data}\">"
+        let size = $"width=\"{image.Width * scale}\" height=\"{image.Height * scale}\""
+        $"<img class=\"lime-image\" alt=\"{WebUtility.HtmlEncode alt}\" {size} "
+        + $"src=\"data:image/png;base64,{data}\">"
 
     /// The CSS the section needs (include once per page).
     let style =
@@ -50,17 +53,24 @@ module ImageReport =
         let name label = if label < e.ClassNames.Length then e.ClassNames[label] else string label
         let sb = StringBuilder()
         sb.Append("<section class=\"lime-image-section\">") |> ignore
-        let original = markBoundaries [| 1.0; 1.0; 0.0 |] explanation.Segments.Labels explanation.Image
-        let figure (img: string) (caption: string) = $"<figure>{img}<figcaption>{caption}</figcaption></figure>"
-        sb.Append(figure (imgTag "image with superpixels" original) $"{explanation.Segments.Count} superpixels") |> ignore
+        let original =
+            markBoundaries [| 1.0; 1.0; 0.0 |] explanation.Segments.Labels explanation.Image
+        let figure (img: string) (caption: string) =
+            $"<figure>{img}<figcaption>{caption}</figcaption></figure>"
+        let count = explanation.Segments.Count
+        sb.Append(figure (imgTag "image with superpixels" original) $"{count} superpixels") |> ignore
         for label in e.AvailableLabels do
             let title = WebUtility.HtmlEncode(name label)
-            let positive = overlay explanation label { MaskOptions.Defaults with NumFeatures = numFeatures; HideRest = true }
-            let both = overlay explanation label { MaskOptions.Defaults with PositiveOnly = false; NumFeatures = numFeatures }
+            let shown = { MaskOptions.Defaults with NumFeatures = numFeatures }
+            let positive = overlay explanation label { shown with HideRest = true }
+            let both = overlay explanation label { shown with PositiveOnly = false }
             sb.Append(figure (imgTag ("evidence for " + title) positive) ("for " + title)) |> ignore
-            sb.Append(figure (imgTag ("pros and cons for " + title) both) (title + ": pros (green), cons (red)")) |> ignore
+            let caption = title + ": pros (green), cons (red)"
+            sb.Append(figure (imgTag ("pros and cons for " + title) both) caption) |> ignore
         sb.Append("</section>").ToString()
 
     /// A complete self-contained HTML page holding `section` (for use without the common report).
     let page (explanation: ImageExplanation) (numFeatures: int) =
-        $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>LIME image explanation</title><style>{style}</style></head><body>{section explanation numFeatures}</body></html>"
+        let head = "<meta charset=\"utf-8\"><title>LIME image explanation</title>"
+        $"<!DOCTYPE html><html><head>{head}<style>{style}</style></head>"
+        + $"<body>{section explanation numFeatures}</body></html>"

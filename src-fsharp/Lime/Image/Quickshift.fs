@@ -34,9 +34,11 @@ type QuickshiftOptions =
 
 [<RequireQualifiedAccess>]
 module Quickshift =
-    /// LIME's `SegmentationAlgorithm('quickshift', kernel_size=4, max_dist=200, ratio=0.2, random_seed=seed)`.
+    /// LIME's `SegmentationAlgorithm('quickshift', kernel_size=4, max_dist=200, ratio=0.2,
+    /// random_seed=seed)`.
     let limeDefaults (seed: int) =
-        { KernelSize = 4.0; MaxDist = 200.0; Ratio = 0.2; ConvertToLab = true; Sigma = 0.0; RandomSeed = seed }
+        { KernelSize = 4.0; MaxDist = 200.0; Ratio = 0.2; ConvertToLab = true; Sigma = 0.0
+          RandomSeed = seed }
 
     /// Scale of skimage's tie-breaking noise: densities += N(0, 1e-5²).
     let noiseScale = 1e-5
@@ -82,13 +84,16 @@ module Quickshift =
         let mutable c0 = 0
         while c0 < width do
             let centre = (r + kw) * p.Stride + kw + c0
-            let l, a, b = Vector256.Load(NativePtr.add pl centre), Vector256.Load(NativePtr.add pa centre), Vector256.Load(NativePtr.add pb centre)
+            let l = Vector256.Load(NativePtr.add pl centre)
+            let a = Vector256.Load(NativePtr.add pa centre)
+            let b = Vector256.Load(NativePtr.add pb centre)
             let mutable acc = Vector256<float>.Zero
             for dr in -kw .. kw do
                 let row = centre + dr * p.Stride
                 let dr2 = squares[dr + kw]
                 for dc in -kw .. kw do
-                    acc <- acc + Vector256.Exp((distance pl pa pb l a b (row + dc) dr2 squares[dc + kw]) * inv)
+                    let d = distance pl pa pb l a b (row + dc) dr2 squares[dc + kw]
+                    acc <- acc + Vector256.Exp(d * inv)
             for j in 0 .. min 3 (width - 1 - c0) do density[r * width + c0 + j] <- acc.GetElement j
             c0 <- c0 + 4
 
@@ -105,7 +110,9 @@ module Quickshift =
         let mutable c0 = 0
         while c0 < width do
             let centre = (r + kw) * p.Stride + kw + c0
-            let l, a, b = Vector256.Load(NativePtr.add pl centre), Vector256.Load(NativePtr.add pa centre), Vector256.Load(NativePtr.add pb centre)
+            let l = Vector256.Load(NativePtr.add pl centre)
+            let a = Vector256.Load(NativePtr.add pa centre)
+            let b = Vector256.Load(NativePtr.add pb centre)
             let own = Vector256.Load(NativePtr.add pd centre)
             let mutable closest = Vector256.Create Double.MaxValue
             let mutable best = Vector256.Create -1.0
@@ -116,31 +123,38 @@ module Quickshift =
                     let other = Vector256.Load(NativePtr.add pd (row + dc))
                     if Vector256.GreaterThanAny(other, own) then
                         let d = distance pl pa pb l a b (row + dc) squares[dr + kw] squares[dc + kw]
-                        let better = Vector256.GreaterThan(other, own) &&& Vector256.LessThan(d, closest)
+                        let better =
+                            Vector256.GreaterThan(other, own) &&& Vector256.LessThan(d, closest)
                         closest <- Vector256.ConditionalSelect(better, d, closest)
                         best <- Vector256.ConditionalSelect(better, Vector256.Create(float k), best)
                     k <- k + 1
-            for j in 0 .. min 3 (width - 1 - c0) do visit (c0 + j) (int (best.GetElement j)) (closest.GetElement j)
+            for j in 0 .. min 3 (width - 1 - c0) do
+                visit (c0 + j) (int (best.GetElement j)) (closest.GetElement j)
             c0 <- c0 + 4
 
     /// Run `rowWork r` for every row on up to `threads` threads (rows are independent: the result
     /// does not depend on the thread count).
     let private forRows threads height (rowWork: int -> unit) =
         if threads <= 1 then for r in 0 .. height - 1 do rowWork r
-        else Parallel.For(0, height, ParallelOptions(MaxDegreeOfParallelism = threads), rowWork) |> ignore
+        else
+            let parallel = ParallelOptions(MaxDegreeOfParallelism = threads)
+            Parallel.For(0, height, parallel, rowWork) |> ignore
 
     /// The features skimage feeds its Cython kernel: ratio · gaussian_σ(Lab or RGB), HWC.
     let features (options: QuickshiftOptions) (image: RgbImage) =
         let colour = if options.ConvertToLab then Color.rgbToLab image else Array.copy image.Pixels
-        Gaussian.smooth options.Sigma image.Height image.Width 3 colour |> Array.map (fun v -> v * options.Ratio)
+        Gaussian.smooth options.Sigma image.Height image.Width 3 colour
+        |> Array.map (fun v -> v * options.Ratio)
 
     /// Segment an image on up to `threads` threads; labels 0..k−1 numbered by increasing root index
     /// (skimage's `np.unique(..., return_inverse=True)`).
     let segmentWith (threads: int) (options: QuickshiftOptions) (image: RgbImage) : Segments =
-        if options.KernelSize < 1.0 then invalidArg "KernelSize" $"kernel_size must be ≥ 1, got {options.KernelSize}"
+        if options.KernelSize < 1.0 then
+            invalidArg "KernelSize" $"kernel_size must be ≥ 1, got {options.KernelSize}"
         let h, w = image.Height, image.Width
         let kw = int (ceil (3.0 * options.KernelSize))
         let p = planes (features options image) h w kw
+        // Δ² for every window offset Δ ∈ −kw..kw, broadcast to the 4 lanes.
         let squares = Array.init (2 * kw + 1) (fun i -> Vector256.Create(float ((i - kw) * (i - kw))))
         let inv = Vector256.Create(-0.5 / (options.KernelSize * options.KernelSize))
         // 1. densities, then skimage's tie-breaking noise, drawn row-major from one stream.
@@ -155,7 +169,7 @@ module Quickshift =
         let window = 2 * kw + 1
         forRows threads h (fun r ->
             parentRow p squares padded w (fun c k closest ->
-                // skimage: dist_parent = sqrt(closest); parents with dist_parent > max_dist are cut.
+                // skimage: dist_parent = sqrt(closest); a parent farther than max_dist is cut.
                 if k >= 0 && sqrt closest <= options.MaxDist then
                     parent[r * w + c] <- (r + k / window - kw) * w + c + k % window - kw) r)
         // 3. every pixel takes the root of its tree (density rises along links, so no cycles).

@@ -28,8 +28,9 @@ module RgbImage =
         if height < 1 || width < 1 then
             invalidArg "height" $"an image needs at least 1×1 pixels, got {height}×{width}"
         if pixels.Length <> height * width * 3 then
-            invalidArg "pixels" $"expected {height}·{width}·3 = {height * width * 3} values (H×W×3 RGB), got {pixels.Length}"
-        match Array.tryFindIndex (fun (v: float) -> Double.IsNaN v || Double.IsInfinity v) pixels with
+            invalidArg "pixels"
+                $"expected {height}·{width}·3 = {height * width * 3} values (H×W×3 RGB), got {pixels.Length}"
+        match Array.tryFindIndex (fun (v: float) -> not (Double.IsFinite v)) pixels with
         | Some i -> invalidArg "pixels" $"pixel value {i} is {pixels[i]}; an image must be finite"
         | None -> { Height = height; Width = width; Pixels = pixels }
 
@@ -42,7 +43,8 @@ module RgbImage =
     /// A greyscale H×W image as RGB with R = G = B (LIME's gray2rgb for a 2-d input).
     let ofGray (height: int) (width: int) (gray: float[]) : RgbImage =
         if gray.Length <> height * width then
-            invalidArg "gray" $"expected {height}·{width} = {height * width} grey values (H×W), got {gray.Length}"
+            invalidArg "gray"
+                $"expected {height}·{width} = {height * width} grey values (H×W), got {gray.Length}"
         create height width (Array.init (gray.Length * 3) (fun i -> gray[i / 3]))
 
     /// Channel k of pixel p (p = r·W + c).
@@ -59,12 +61,14 @@ module Segments =
         let distinct = Array.distinct ids |> Array.sort
         let rank = Collections.Generic.Dictionary<int, int>(distinct.Length)
         distinct |> Array.iteri (fun i id -> rank[id] <- i)
-        { Height = height; Width = width; Labels = Array.map (fun id -> rank[id]) ids; Count = distinct.Length }
+        { Height = height; Width = width; Labels = Array.map (fun id -> rank[id]) ids
+          Count = distinct.Length }
 
     /// Label map from labels already in 0..k−1; checks size, range and that every label occurs.
     let create (height: int) (width: int) (labels: int[]) : Segments =
         if labels.Length <> height * width then
-            invalidArg "labels" $"expected {height}·{width} = {height * width} labels, got {labels.Length}"
+            invalidArg "labels"
+                $"expected {height}·{width} = {height * width} labels, got {labels.Length}"
         let count = if labels.Length = 0 then 0 else Array.max labels + 1
         if labels |> Array.exists (fun l -> l < 0) then invalidArg "labels" "labels must be ≥ 0"
         let seen = Array.zeroCreate<bool> count

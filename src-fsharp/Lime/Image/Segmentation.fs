@@ -25,7 +25,8 @@ module Segmentation =
         | Segmentation.Custom f ->
             let s = f image
             if s.Height <> image.Height || s.Width <> image.Width then
-                invalidArg "segmentation" $"the custom segmentation returned a {s.Height}×{s.Width} map for a {image.Height}×{image.Width} image"
+                invalidArg "segmentation"
+                    $"the custom segmentation returned a {s.Height}×{s.Width} map for a {image.Height}×{image.Width} image"
             Segments.create s.Height s.Width s.Labels
 
     /// Run the chosen algorithm on all cores.

@@ -22,13 +22,15 @@ type SlicOptions =
 [<RequireQualifiedAccess>]
 module Slic =
     /// skimage 0.19's defaults: n_segments 100, compactness 10, max_iter 10, sigma 0, Lab.
-    let defaults = { NSegments = 100; Compactness = 10.0; MaxIter = 10; Sigma = 0.0; ConvertToLab = true }
+    let defaults =
+        { NSegments = 100; Compactness = 10.0; MaxIter = 10; Sigma = 0.0; ConvertToLab = true }
 
     /// skimage's `regular_grid` for an H×W image seen as 1×H×W: step s = √(H·W/n) on both axes
     /// (or the whole axis where it is shorter), first centre at ⌊s/2⌋, spacing round(s).
     let grid (height: int) (width: int) (n: int) =
         let space = float (height * width)
-        if space <= float n then [| for r in 0 .. height - 1 do for c in 0 .. width - 1 -> r, c |], 1
+        if space <= float n then
+            [| for r in 0 .. height - 1 do for c in 0 .. width - 1 -> r, c |], 1
         else
             let shortest, longest = min height width, max height width
             let mutable stepShort = sqrt (space / float n)
@@ -45,8 +47,8 @@ module Slic =
             [| for r in rows do for c in cols -> r, c |], max sr sc
 
     /// skimage's `_enforce_label_connectivity_cython`: in scan order, grow each unvisited pixel's
-    /// 4-connected same-label piece by breadth-first search (stopping at maxSize pixels, which splits
-    /// huge pieces); a piece under minSize pixels takes the label of the last already-relabelled
+    /// 4-connected same-label piece by breadth-first search (stopping at maxSize pixels, which
+    /// splits huge pieces); a piece under minSize pixels takes the label of the last already-relabelled
     /// neighbour met during the search (0 if none), otherwise it gets the next new label.
     let enforceConnectivity height width (labels: int[]) (minSize: int) (maxSize: int) =
         let out = Array.create labels.Length -1
@@ -66,7 +68,8 @@ module Slic =
                     // skimage's neighbour order: x+1, x−1, y+1, y−1.
                     let mutable i = 0
                     while i < 4 && size < maxSize do
-                        let nr, nc = pr + (if i = 2 then 1 elif i = 3 then -1 else 0), pc + (if i = 0 then 1 elif i = 1 then -1 else 0)
+                        let nr = pr + (if i = 2 then 1 elif i = 3 then -1 else 0)
+                        let nc = pc + (if i = 0 then 1 elif i = 1 then -1 else 0)
                         if nr >= 0 && nr < height && nc >= 0 && nc < width then
                             let q = nr * width + nc
                             if labels[q] = label && out[q] < 0 then
@@ -83,12 +86,15 @@ module Slic =
 
     /// Segment an image: labels 0..k−1 after the connectivity clean-up.
     let segment (options: SlicOptions) (image: RgbImage) : Segments =
-        if options.NSegments < 1 then invalidArg "NSegments" $"n_segments must be ≥ 1, got {options.NSegments}"
-        if options.Compactness <= 0.0 then invalidArg "Compactness" $"compactness must be > 0, got {options.Compactness}"
+        if options.NSegments < 1 then
+            invalidArg "NSegments" $"n_segments must be ≥ 1, got {options.NSegments}"
+        if options.Compactness <= 0.0 then
+            invalidArg "Compactness" $"compactness must be > 0, got {options.Compactness}"
         let h, w = image.Height, image.Width
         let colour = if options.ConvertToLab then Color.rgbToLab image else Array.copy image.Pixels
         // Colour is divided by m once, so distance² = ‖Δlab/m‖² + ‖Δpos‖²/step².
-        let lab = Gaussian.smooth options.Sigma h w 3 colour |> Array.map (fun v -> v / options.Compactness)
+        let lab =
+            Gaussian.smooth options.Sigma h w 3 colour |> Array.map (fun v -> v / options.Compactness)
         let seeds, step = grid h w options.NSegments
         let k = seeds.Length
         // Centre = (row, col, l, a, b); skimage 0.19 starts every colour at 0, so the first
@@ -104,8 +110,9 @@ module Slic =
             Array.fill best 0 best.Length Double.MaxValue
             for s in 0 .. k - 1 do
                 let cr, cc = centres[s][0], centres[s][1]
-                let r0, r1 = max (int (cr - 2.0 * float step)) 0, min (int (cr + 2.0 * float step) + 1) h
-                let c0, c1 = max (int (cc - 2.0 * float step)) 0, min (int (cc + 2.0 * float step) + 1) w
+                let reach = 2.0 * float step
+                let r0, r1 = max (int (cr - reach)) 0, min (int (cr + reach) + 1) h
+                let c0, c1 = max (int (cc - reach)) 0, min (int (cc + reach) + 1) w
                 for r in r0 .. r1 - 1 do
                     for c in c0 .. c1 - 1 do
                         let p = r * w + c
@@ -129,8 +136,11 @@ module Slic =
                 acc[1] <- acc[1] + float (p % w)
                 for ch in 0 .. 2 do acc[2 + ch] <- acc[2 + ch] + lab[p * 3 + ch]
             for s in 0 .. k - 1 do
-                if counts[s] > 0 then centres[s] <- sums[s] |> Array.map (fun v -> v / float counts[s])
+                if counts[s] > 0 then
+                    centres[s] <- sums[s] |> Array.map (fun v -> v / float counts[s])
             iteration <- iteration + 1
         // skimage: segment size = H·W / centres; min 0.5×, max 3× of it.
         let segmentSize = float (h * w) / float k
-        Segments.ofIds h w (enforceConnectivity h w nearest (int (0.5 * segmentSize)) (int (3.0 * segmentSize)))
+        let connected =
+            enforceConnectivity h w nearest (int (0.5 * segmentSize)) (int (3.0 * segmentSize))
+        Segments.ofIds h w connected
