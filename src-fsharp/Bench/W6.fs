@@ -5,23 +5,9 @@ module ScratchML.Bench.W6
 
 open System
 open System.Diagnostics
-open System.IO
 open System.Threading.Tasks
 open ScratchML.Lime
 open ScratchML.Lime.Image
-
-/// The benchmark inputs folder: $SCRATCHML_BENCH_DATA, else ../shared/bench/data next to the
-/// folder holding ScratchML.sln (found by walking up from the binary, as the tests find fixtures).
-let dataFolder () =
-    match Environment.GetEnvironmentVariable "SCRATCHML_BENCH_DATA" with
-    | null | "" ->
-        let rec up (d: DirectoryInfo) =
-            if isNull d then Path.GetFullPath(Path.Combine("..", "shared", "bench", "data"))
-            elif File.Exists(Path.Combine(d.FullName, "ScratchML.sln")) then
-                Path.GetFullPath(Path.Combine(d.FullName, "..", "shared", "bench", "data"))
-            else up d.Parent
-        up (DirectoryInfo AppContext.BaseDirectory)
-    | dir -> Path.GetFullPath dir
 
 /// p = softmax(10·(mean R, mean G, mean B)) per image; images of a batch on `threads` threads.
 let classifier (threads: int) (batch: RgbImage[]) : float[,] =
@@ -45,7 +31,7 @@ let classifier (threads: int) (batch: RgbImage[]) : float[,] =
 
 /// Run W6 and emit explain_s, predict_s, lime_overhead_s and quickshift_s (with the segment count).
 let run (threads: int) (emit: string -> unit) =
-    let image = ImageFile.load (Path.Combine(dataFolder (), "chelsea224.ppm"))
+    let image = ImageFile.load (BenchData.file "chelsea224.ppm")
     let options = { ImageExplainerOptions.Defaults with Seed = 0; Threads = threads }
     // LimeImageExplainer(random_state=0)
     //     .explain_instance(img, classifier, num_samples=1000, random_seed=0)

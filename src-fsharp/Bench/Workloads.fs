@@ -6,7 +6,9 @@ namespace ScratchML.Bench
 module Workloads =
     /// Name → (one-line description, runner). A workload that has not landed is simply absent.
     let all : (string * (string * (int -> (string -> unit) -> unit))) list =
-        [ "w6", ("LIME image: quickshift + 1000 perturbed 224×224 images", W6.run) ]
+        [ "w4", ("LIME tabular: breast cancer, 20 explanations of 5000 samples", W4.run)
+          "w5", ("LIME text: 10 documents of 100 words, 5000 samples each", W5.run)
+          "w6", ("LIME image: quickshift + 1000 perturbed 224×224 images", W6.run) ]
 
     /// Run a workload by name (case-insensitive); an unknown name lists the known ones.
     let run (name: string) (threads: int) (emit: string -> unit) =

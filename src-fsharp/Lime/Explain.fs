@@ -82,7 +82,7 @@ module Explain =
             let p = parts[b]
             if Array2D.length2 p <> cols then
                 invalidArg "classifier" $"the classifier returned {Array2D.length2 p} columns, then {cols}"
-            Array2D.blit p 0 0 all starts[b] 0 (Array2D.length1 p) cols
+            Matrix.setRows all starts[b] p
         all
 
     /// Check classifier output: finite, and for classification probabilities in [0, 1] whose rows

@@ -1,9 +1,37 @@
 /// The few numerical building blocks LIME needs, written to match NumPy/SciPy where the
 /// last bits matter: NumPy's pairwise summation, percentiles, rounding; Cholesky and SVD solves.
-/// Layer: Lime (above Core). Read next: Kernels.fs.
+/// Layer: Lime (above Core). Read next: Sampling.fs.
 namespace ScratchML.Lime
 
 open System
+
+/// Row-major float matrices (float[,]) moved in bulk: F#'s Array2D.copy/blit go element by element
+/// through generic accessors, two orders of magnitude slower on the sample matrices.
+[<RequireQualifiedAccess>]
+module Matrix =
+    /// A copy of m.
+    let copy (m: float[,]) =
+        let c = Array2D.zeroCreate (Array2D.length1 m) (Array2D.length2 m)
+        Buffer.BlockCopy(m, 0, c, 0, m.Length * 8)
+        c
+
+    /// Rows [start, start + count) of m as a new matrix.
+    let rows (m: float[,]) (start: int) (count: int) =
+        let cols = Array2D.length2 m
+        let c = Array2D.zeroCreate count cols
+        Buffer.BlockCopy(m, start * cols * 8, c, 0, count * cols * 8)
+        c
+
+    /// Copy all of `part` into `target` starting at row `start` (same column count).
+    let setRows (target: float[,]) (start: int) (part: float[,]) =
+        Buffer.BlockCopy(part, 0, target, start * Array2D.length2 target * 8, part.Length * 8)
+
+    /// An n×m matrix filled with v.
+    let create (n: int) (m: int) (v: float) =
+        let c = Array2D.zeroCreate n m
+        for i in 0 .. n - 1 do
+            for j in 0 .. m - 1 do c[i, j] <- v
+        c
 
 [<RequireQualifiedAccess>]
 module Numerics =

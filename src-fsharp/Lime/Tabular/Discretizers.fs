@@ -152,23 +152,68 @@ module Discretizer =
     /// Φ(x), the standard normal CDF.
     let private phi (x: float) = 0.5 * SpecialFunctions.Erfc(-x / sqrt 2.0)
 
-    /// A draw of N(0,1) truncated to [a, b] by inversion of the CDF (on the upper tail when
-    /// a ≥ 0, where Φ would round to 1), from one uniform u ∈ [0, 1).
-    let truncatedNormal (a: float) (b: float) (u: float) =
-        let inv p = -sqrt 2.0 * SpecialFunctions.ErfcInv(2.0 * p)
-        let z =
-            if a >= 0.0 then
-                let qa, qb = phi -a, phi -b
-                -(inv (qb + u * (qa - qb)))
-            else
-                let pa, pb = phi a, phi b
-                inv (pa + u * (pb - pa))
-        if Double.IsNaN z then a else min b (max a z)
+    /// Φ⁻¹(p), the standard normal quantile, by Wichura's algorithm AS 241 (PPND16: rational
+    /// approximations, relative error about 1e-16).
+    let normalQuantile (p: float) =
+        let q = p - 0.5
+        if abs q <= 0.425 then
+            let r = 0.180625 - q * q
+            q * (((((((r * 2509.0809287301226727 + 33430.575583588128105) * r + 67265.770927008700853) * r
+                      + 45921.953931549871457) * r + 13731.693765509461125) * r + 1971.5909503065514427) * r
+                      + 133.14166789178437745) * r + 3.387132872796366608)
+              / (((((((r * 5226.495278852545925 + 28729.085735721942674) * r + 39307.89580009271061) * r
+                      + 21213.794301586595867) * r + 5394.1960214247511077) * r + 687.1870074920579083) * r
+                      + 42.313330701600911252) * r + 1.0)
+        else
+            let r = sqrt (-log (if q < 0.0 then p else 1.0 - p))
+            let v =
+                if r <= 5.0 then
+                    let r = r - 1.6
+                    (((((((r * 7.7454501427834140764e-4 + 0.0227238449892691845833) * r + 0.24178072517745061177) * r
+                          + 1.27045825245236838258) * r + 3.64784832476320460504) * r + 5.7694972214606914055) * r
+                          + 4.6303378461565452959) * r + 1.42343711074968357734)
+                    / (((((((r * 1.05075007164441684324e-9 + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r
+                          + 0.14810397642748007459) * r + 0.68976733498510000455) * r + 1.6763848301838038494) * r
+                          + 2.05319162663775882187) * r + 1.0)
+                else
+                    let r = r - 5.0
+                    (((((((r * 2.01033439929228813265e-7 + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r
+                          + 0.026532189526576123093) * r + 0.29656057182850489123) * r + 1.7848265399172913358) * r
+                          + 5.4637849111641143699) * r + 6.6579046435011037772)
+                    / (((((((r * 2.04426310338993978564e-15 + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r
+                          + 7.868691311456132591e-4) * r + 0.0148753612908506148525) * r + 0.13692988092273580531) * r
+                          + 0.59983220655588793769) * r + 1.0)
+            if q < 0.0 then -v else v
 
-    /// A value for bin k of a feature (get_undiscretize_values): mean + std·z with z ~ N(0,1)
-    /// truncated to [(min − mean)/std, (max − mean)/std]. When min = max LIME returns the
-    /// z-bound (min − mean)/std itself, not a value (a quirk of the original, kept on purpose).
-    let undiscretize (fb: FeatureBins) (k: int) (rng: ScratchML.SplitMix64) =
+    /// A sampler of N(0,1) truncated to [a, b] by inversion of the CDF: u ∈ [0, 1) ↦
+    /// Φ⁻¹(Φ(a) + u(Φ(b) − Φ(a))), on the upper tail (Q = 1 − Φ) when a ≥ 0, where Φ would round
+    /// to 1. Φ(a), Φ(b) are computed once.
+    let truncatedNormalSampler (a: float) (b: float) : float -> float =
+        let clamp z = if Double.IsNaN z then a else min b (max a z)
+        if a >= 0.0 then
+            let qa, qb = phi -a, phi -b
+            fun u -> clamp (-(normalQuantile (qb + u * (qa - qb))))
+        else
+            let pa, pb = phi a, phi b
+            fun u -> clamp (normalQuantile (pa + u * (pb - pa)))
+
+    /// One draw of N(0,1) truncated to [a, b] from one uniform u.
+    let truncatedNormal (a: float) (b: float) (u: float) = truncatedNormalSampler a b u
+
+    /// A sampler of values for bin k of a feature (get_undiscretize_values): u ↦ mean + std·z with
+    /// z ~ N(0,1) truncated to [(min − mean)/std, (max − mean)/std]; None when min = max, where
+    /// LIME returns the z-bound (min − mean)/std itself, not a value (a quirk of the original,
+    /// kept on purpose; no uniform is drawn then).
+    let binSampler (fb: FeatureBins) (k: int) : Choice<float, float -> float> =
         let mean, std = fb.Means[k], fb.Stds[k]
         let minz, maxz = (fb.Mins[k] - mean) / std, (fb.Maxs[k] - mean) / std
-        if minz = maxz then minz else mean + std * truncatedNormal minz maxz (rng.Uniform())
+        if minz = maxz then Choice1Of2 minz
+        else
+            let z = truncatedNormalSampler minz maxz
+            Choice2Of2 (fun u -> mean + std * z u)
+
+    /// A value for bin k of a feature drawn from `rng` (see `binSampler`).
+    let undiscretize (fb: FeatureBins) (k: int) (rng: ScratchML.SplitMix64) =
+        match binSampler fb k with
+        | Choice1Of2 fixedValue -> fixedValue
+        | Choice2Of2 draw -> draw (rng.Uniform())

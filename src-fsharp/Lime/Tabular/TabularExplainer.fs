@@ -137,49 +137,57 @@ module Tabular =
           Values = values
           KernelWidth = defaultArg options.KernelWidth (Kernels.tabularWidth d) }
 
-    /// A draw from `values` with probabilities `freqs` (inverse CDF on one uniform).
-    let private choose (values: float[]) (freqs: float[]) (rng: SplitMix64) =
-        let u = rng.Uniform()
-        let mutable acc, k = 0.0, 0
-        while k < values.Length - 1 && u >= acc + freqs[k] do
-            acc <- acc + freqs[k]
-            k <- k + 1
+    /// The value whose cumulative frequency first exceeds u (inverse CDF on one uniform).
+    let private choose (values: float[]) (cumulative: float[]) (u: float) =
+        let mutable k = 0
+        while k < values.Length - 1 && u >= cumulative[k] do k <- k + 1
         values[k]
 
-    /// __data_inverse: `data` (what the local model sees: scaled-before-scaling values, binary for
-    /// categorical/discretized columns; row 0 the instance) and `inverse` (the rows the classifier
-    /// sees). Draw order from the one stream: continuous mode N×d Gaussians row-major, then per
-    /// categorical column N codes; discretized mode per column N bins, then for rows 1.. and each
-    /// discretized column one truncated-normal uniform (when the bin's min ≠ max).
-    let sample (ex: TabularExplainer) (instance: float[]) (numSamples: int) (rng: SplitMix64) =
+    /// __data_inverse: `data` (what the local model sees before scaling: binary for categorical
+    /// and discretized columns; row 0 the instance) and `inverse` (the rows the classifier sees).
+    /// Row i ≥ 1 owns 2·d draws of the stream (Sampling.rows); column j uses draws 2j and 2j+1:
+    /// continuous columns one Gaussian (Box–Muller on both), categorical and discretized columns
+    /// the first for the category/bin (training frequencies) and, when discretized, the second for
+    /// the value inside the bin (truncated normal; unused when the bin's min = max).
+    let sample (ex: TabularExplainer) (instance: float[]) (numSamples: int) (seed: uint64) =
         let d = instance.Length
         let data = Array2D.zeroCreate numSamples d
+        let inverse = Array2D.zeroCreate numSamples d
         let firstRow =
             match ex.Discretizer with
-            | None ->
-                let centre = if ex.Options.SampleAroundInstance then instance else ex.ScalerMean
-                for i in 0 .. numSamples - 1 do
-                    for j in 0 .. d - 1 do
-                        data[i, j] <- rng.Normal() * ex.ScalerScale[j] + centre[j]
-                instance
+            | None -> instance
             | Some disc -> Discretizer.discretizeRow disc instance
-        for j in 0 .. d - 1 do data[0, j] <- instance[j]
-        let inverse = Array2D.copy data
-        for c in ex.Categorical do
-            let values, freqs = ex.Values[c]
-            for i in 0 .. numSamples - 1 do
-                let v = choose values freqs rng
-                inverse[i, c] <- if i = 0 then data[0, c] else v
-                data[i, c] <- if i = 0 || v = firstRow[c] then 1.0 else 0.0
-        match ex.Discretizer with
-        | Some disc ->
-            for i in 1 .. numSamples - 1 do
-                for j in 0 .. d - 1 do
-                    match disc.Bins[j] with
-                    | Some fb -> inverse[i, j] <- Discretizer.undiscretize fb (int inverse[i, j]) rng
-                    | None -> ()
-        | None -> ()
-        for j in 0 .. d - 1 do inverse[0, j] <- instance[j]
+        let centre = if ex.Options.SampleAroundInstance then instance else ex.ScalerMean
+        let kinds =
+            Array.init d (fun j ->
+                match ex.Values.TryFind j with
+                | Some (values, freqs) -> Some (values, Array.scan (+) 0.0 freqs |> Array.tail)
+                | None -> None)
+        let samplers =
+            match ex.Discretizer with
+            | Some disc -> disc.Bins |> Array.map (Option.map (fun fb -> Array.init fb.Means.Length (Discretizer.binSampler fb)))
+            | None -> Array.create d None
+        Sampling.rows seed numSamples (2 * d) (fun rng i ->
+            for j in 0 .. d - 1 do
+                match kinds[j] with
+                | None ->
+                    let v = rng.Normal() * ex.ScalerScale[j] + centre[j]
+                    data[i, j] <- v
+                    inverse[i, j] <- v
+                | Some (values, cumulative) ->
+                    let category = choose values cumulative (rng.Uniform())
+                    data[i, j] <- if category = firstRow[j] then 1.0 else 0.0
+                    let u = rng.Uniform()
+                    inverse[i, j] <-
+                        match samplers[j] with
+                        | Some bins ->
+                            match bins[int category] with
+                            | Choice1Of2 fixedValue -> fixedValue
+                            | Choice2Of2 draw -> draw u
+                        | None -> category)
+        for j in 0 .. d - 1 do
+            inverse[0, j] <- instance[j]
+            data[0, j] <- if kinds[j].IsSome then 1.0 else instance[j]
         data, inverse
 
     /// The feature names of an explanation: categorical columns NAME=int(value) (or its category
@@ -209,11 +217,13 @@ module Tabular =
     let explainSamples (ex: TabularExplainer) (instance: float[]) (data: float[,]) (inverse: float[,])
                        (classifier: float[,] -> float[,]) (options: TabularExplainOptions) =
         let n, d = Array2D.length1 data, Array2D.length2 data
-        let scaled = Array2D.init n d (fun i j -> (data[i, j] - ex.ScalerMean[j]) / ex.ScalerScale[j])
+        let scaled = Array2D.zeroCreate n d
+        for i in 0 .. n - 1 do
+            for j in 0 .. d - 1 do scaled[i, j] <- (data[i, j] - ex.ScalerMean[j]) / ex.ScalerScale[j]
         let distances = Kernels.distances options.Distance scaled
         let predictions =
             Explain.inBatches options.Batching n (fun start count ->
-                classifier (Array2D.init count d (fun i j -> inverse[start + i, j])))
+                classifier (if start = 0 && count = n then inverse else Matrix.rows inverse start count))
         Explain.checkPredictions ex.Options.Mode predictions
         let weights = Kernels.weights ex.KernelWidth distances
         Explain.run ex.Options.Mode ex.Options.ClassNames (featureNames ex instance) Domain.Features
@@ -230,5 +240,5 @@ module Tabular =
         Explain.positive "numFeatures" options.NumFeatures
         if options.NumFeatures > d then
             invalidArg "numFeatures" $"numFeatures = {options.NumFeatures} but the data has only {d} features"
-        let data, inverse = sample ex instance options.NumSamples (SplitMix64 options.Seed)
+        let data, inverse = sample ex instance options.NumSamples options.Seed
         explainSamples ex instance data inverse classifier options

@@ -22,6 +22,8 @@ type IndexedString =
       Bow: bool
       /// What replaces a removed occurrence when Bow = false ("UNKWORDZ"; chr(0) for characters).
       MaskString: string
+      /// The feature id of each piece (−1 for separators).
+      PieceFeature: int[]
       /// string_start: offset of each piece in code points (Python's string indices).
       StringStart: int[]
       /// The same offsets in UTF-16 units (.NET string indices).
@@ -49,6 +51,8 @@ module IndexedString =
                 else
                     words.Add pieces[i]
                     positions.Add(ResizeArray [ i ])
+        let pieceFeature = Array.create pieces.Length -1
+        positions |> Seq.iteri (fun id ps -> for p in ps do pieceFeature[p] <- id)
         let starts (len: string -> int) = pieces |> Array.scan (fun acc p -> acc + len p) 0 |> Array.truncate (max 1 pieces.Length)
         { Raw = raw
           Pieces = pieces
@@ -57,6 +61,7 @@ module IndexedString =
           Positions = positions |> Seq.map (fun p -> p.ToArray()) |> Array.ofSeq
           Bow = bow
           MaskString = mask
+          PieceFeature = pieceFeature
           StringStart = starts PyRegex.codePoints
           Utf16Start = starts (fun p -> p.Length) }
 
@@ -94,6 +99,23 @@ module IndexedString =
 
     /// string_position(id): code-point offsets of the feature's occurrences.
     let stringPositions (s: IndexedString) (id: int) = s.Positions[id] |> Array.map (fun p -> s.StringStart[p])
+
+    /// inverse_removing with the removed features given as a mask over feature ids: one pass
+    /// measuring the result, one filling it (the fast path of the text explainer).
+    let inverseRemovingMask (s: IndexedString) (removed: int -> bool) =
+        let mutable length = 0
+        for i in 0 .. s.Pieces.Length - 1 do
+            let f = s.PieceFeature[i]
+            if f < 0 || not (removed f) then length <- length + s.Pieces[i].Length
+            elif not s.Bow then length <- length + s.MaskString.Length
+        let chars = Array.zeroCreate<char> length
+        let mutable at = 0
+        for i in 0 .. s.Pieces.Length - 1 do
+            let f = s.PieceFeature[i]
+            let piece = if f < 0 || not (removed f) then s.Pieces[i] elif not s.Bow then s.MaskString else ""
+            piece.CopyTo(0, chars, at, piece.Length)
+            at <- at + piece.Length
+        String(chars)
 
     /// inverse_removing: the text without the given features. Bow: their pieces disappear;
     /// otherwise each removed occurrence becomes MaskString. A text with no words and Bow = false

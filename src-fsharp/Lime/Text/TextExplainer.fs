@@ -57,21 +57,20 @@ module Text =
         if options.CharLevel then IndexedString.characters options.Bow (defaultArg options.MaskString "\000") text
         else IndexedString.create options.SplitExpression options.Bow (defaultArg options.MaskString "UNKWORDZ") text
 
-    /// The binary neighbourhood: row 0 all ones; row i ≥ 1 draws a count k = below(n) + 1 in
-    /// [1, n], then k distinct word ids (a partial Fisher–Yates shuffle) set to 0. Returns the rows
-    /// and the removed ids of each row.
-    let sample (wordCount: int) (numSamples: int) (rng: SplitMix64) =
-        let data = Array2D.create numSamples wordCount 1.0
+    /// The binary neighbourhood: row 0 all ones; row i ≥ 1 (owning n + 1 draws of the stream,
+    /// see Sampling.rows) draws a count k = below(n) + 1 in [1, n], then k distinct word ids by a
+    /// partial Fisher–Yates shuffle, set to 0. Returns the rows and the removed ids of each row.
+    let sample (wordCount: int) (numSamples: int) (seed: uint64) =
+        let data = Matrix.create numSamples wordCount 1.0
         let removed = Array.create numSamples [||]
-        let perm = Array.zeroCreate wordCount
-        for i in 1 .. numSamples - 1 do
+        Sampling.rows seed numSamples (wordCount + 1) (fun rng i ->
+            let perm = Array.init wordCount id
             let k = rng.Below wordCount + 1
-            for j in 0 .. wordCount - 1 do perm[j] <- j
             for j in 0 .. k - 1 do
                 let r = j + rng.Below(wordCount - j)
                 let t = perm[j] in perm[j] <- perm[r]; perm[r] <- t
                 data[i, perm[j]] <- 0.0
-            removed[i] <- perm[0 .. k - 1]
+            removed[i] <- perm[0 .. k - 1])
         data, removed
 
     /// The character spans (UTF-16 start, length) of each feature, for reports.
@@ -87,7 +86,7 @@ module Text =
         let texts = Array.zeroCreate n
         Parallel.For(0, n, fun i ->
             if i = 0 then texts[0] <- indexed.Raw
-            else texts[i] <- IndexedString.inverseRemoving indexed [ for j in 0 .. d - 1 do if data[i, j] = 0.0 then j ])
+            else texts[i] <- IndexedString.inverseRemovingMask indexed (fun j -> data[i, j] = 0.0))
         |> ignore
         let predictions = Explain.inBatches explainOptions.Batching n (fun start count -> classifier texts[start .. start + count - 1])
         Explain.checkPredictions Mode.Classification predictions
@@ -106,5 +105,5 @@ module Text =
         Explain.positive "numFeatures" explainOptions.NumFeatures
         if explainOptions.NumFeatures > n then
             invalidArg "numFeatures" $"numFeatures = {explainOptions.NumFeatures} but the text has only {n} distinct words"
-        let data, _ = sample n explainOptions.NumSamples (SplitMix64 explainOptions.Seed)
+        let data, _ = sample n explainOptions.NumSamples explainOptions.Seed
         explainSamples options indexed data classifier explainOptions
