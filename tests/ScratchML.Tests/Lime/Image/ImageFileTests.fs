@@ -47,6 +47,46 @@ let tests =
                 Expect.sequenceEqual back.Pixels pixels "pixels"
             finally File.Delete path
         }
+        test "JPEG decodes through SkiaSharp (lossy: within 0.05 of a smooth image)" {
+            let pixels = [| for r in 0 .. 15 do for c in 0 .. 15 do for k in 0 .. 2 -> 0.1 + 0.025 * float (r + c + k) |]
+            use bitmap = new SkiaSharp.SKBitmap(16, 16)
+            for r in 0 .. 15 do
+                for c in 0 .. 15 do
+                    let v k = byte (Math.Round(255.0 * pixels[(r * 16 + c) * 3 + k]))
+                    bitmap.SetPixel(c, r, SkiaSharp.SKColor(v 0, v 1, v 2))
+            let path = temp ".jpg"
+            try
+                do
+                    use data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 100)
+                    File.WriteAllBytes(path, data.ToArray())
+                let back = ImageFile.load path
+                Expect.equal (back.Height, back.Width) (16, 16) "size"
+                Array.iter2 (fun a e -> Expect.isLessThan (abs (a - e)) 0.05 "close") back.Pixels pixels
+            finally File.Delete path
+        }
+        test "greyscale PNG becomes R = G = B; transparent PNG is an error naming the file" {
+            let grey = new SkiaSharp.SKBitmap(SkiaSharp.SKImageInfo(2, 1, SkiaSharp.SKColorType.Gray8))
+            grey.SetPixel(0, 0, SkiaSharp.SKColor(51uy, 51uy, 51uy))
+            grey.SetPixel(1, 0, SkiaSharp.SKColor(204uy, 204uy, 204uy))
+            let path = temp ".png"
+            try
+                do
+                    use data = grey.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100)
+                    File.WriteAllBytes(path, data.ToArray())
+                let back = ImageFile.load path
+                Expect.sequenceEqual back.Pixels [| 0.2; 0.2; 0.2; 0.8; 0.8; 0.8 |] "grey → RGB"
+                use rgba = new SkiaSharp.SKBitmap(SkiaSharp.SKImageInfo(1, 1, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul))
+                rgba.SetPixel(0, 0, SkiaSharp.SKColor(10uy, 20uy, 30uy, 128uy))
+                do
+                    use data = rgba.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100)
+                    File.WriteAllBytes(path, data.ToArray())
+                let e = Expect.throwsC (fun () -> ImageFile.load path |> ignore) id
+                Expect.stringContains e.Message path "names the file"
+                Expect.stringContains e.Message "4 channels" "says why"
+            finally
+                grey.Dispose()
+                File.Delete path
+        }
         test "a file that is no image, or missing, fails naming the file" {
             let path = temp ".png"
             try
