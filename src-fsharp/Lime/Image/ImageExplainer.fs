@@ -21,6 +21,8 @@ type HideColor =
 type ImageExplainerOptions =
     { /// Kernel width of w = sqrt(exp(−d²/width²)) (LIME: 0.25).
       KernelWidth: float
+      /// Which superpixels enter the local model ('auto': forward selection for ≤ 6, else
+      /// highest weights).
       FeatureSelection: FeatureSelection
       /// Seed of the one SplitMix64 stream every random draw of an explanation comes from.
       Seed: int
@@ -34,13 +36,19 @@ type ImageExplainerOptions =
 
 /// `explain_instance`'s arguments.
 type ImageExplainOptions =
-    { Labels: LabelChoice
+    { /// The labels to explain: given ones, or the top k by probability at the instance.
+      Labels: LabelChoice
+      /// What hidden superpixels are painted with.
       HideColor: HideColor
+      /// At most this many superpixels per explanation (more than there are means all).
       NumFeatures: int
+      /// Perturbed images, the instance itself being the first.
       NumSamples: int
+      /// Images per classifier call.
       BatchSize: int
       /// None: LIME's quickshift (kernel 4, max_dist 200, ratio 0.2) seeded with RandomSeed.
       Segmentation: Segmentation option
+      /// Distance of each binary row to the all-ones row (LIME: cosine, no ×100).
       Distance: Distance
       /// None: drawn as below(1000) from the explainer's stream, as LIME draws randint(0, 1000).
       RandomSeed: int option }
