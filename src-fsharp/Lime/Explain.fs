@@ -34,15 +34,15 @@ module Explain =
     /// order (|w| descending, stable), weighted R² and the prediction at row 0.
     let withWeights (data: float[,]) (labels: float[,]) (weights: float[]) (label: int)
                     (numFeatures: int) (selection: FeatureSelection) : LabelExplanation =
-        let n, d = Array2D.length1 data, Array2D.length2 data
+        let n = Array2D.length1 data
         if Array2D.length1 labels <> n then
             invalidArg "labels" $"labels has {Array2D.length1 labels} rows, data has {n}"
         if weights.Length <> n then invalidArg "weights" $"weights has {weights.Length} entries, data has {n} rows"
         if label < 0 || label >= Array2D.length2 labels then
             invalidArg "label" $"label {label} is not a column of the predictions (0..{Array2D.length2 labels - 1})"
+        // numFeatures > d is allowed here, as in LIME's LimeBase (the image explainer's default is
+        // 100000): selection then keeps every feature. The explainers refuse it for their callers.
         positive "numFeatures" numFeatures
-        if numFeatures > d && selection <> FeatureSelection.NoSelection then
-            invalidArg "numFeatures" $"numFeatures = {numFeatures} but only {d} features are available"
         let y = Array.init n (fun i -> labels[i, label])
         let used = FeatureSelection.select selection data y weights numFeatures
         let model = WeightedRidge.fit 1.0 data used y weights

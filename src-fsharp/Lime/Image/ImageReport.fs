@@ -1,7 +1,7 @@
 /// The image part of an explanation report: per label, the image with the explanation's
 /// superpixels painted and outlined (LIME's `mark_boundaries(get_image_and_mask(...))` figures),
 /// as self-contained HTML (PNG as base64 data URIs, inline CSS, no network).
-/// Layer: Lime/Image (the HTML report of Explanation embeds `ImageReport.section`).
+/// Layer: Lime/Image, above Report.fs: `html` adds these figures to the common explanation page.
 namespace ScratchML.Lime.Image
 
 open System
@@ -74,3 +74,19 @@ module ImageReport =
         let head = "<meta charset=\"utf-8\"><title>LIME image explanation</title>"
         $"<!DOCTYPE html><html><head>{head}<style>{style}</style></head>"
         + $"<body>{section explanation numFeatures}</body></html>"
+
+    /// The common explanation page (Report.html: prediction, weight bars, superpixels tinted by
+    /// weight) with the figures of `section` added at its end.
+    let html (explanation: ImageExplanation) (numFeatures: int) =
+        let page = ScratchML.Lime.Report.html explanation.Explanation
+        let figures = $"<style>{style}</style><h2>Image</h2>{section explanation numFeatures}"
+        let at = page.LastIndexOf "</body>"
+        page.Substring(0, at) + figures + page.Substring at
+
+/// `imageExplanation.ToHtml()` for F# callers.
+[<AutoOpen>]
+module ImageExplanationReport =
+    type ImageExplanation with
+        /// The explanation as one self-contained HTML page with the image figures
+        /// (ImageReport.html, the top `numFeatures` superpixels shown; default 5).
+        member e.ToHtml(?numFeatures: int) = ImageReport.html e (defaultArg numFeatures 5)

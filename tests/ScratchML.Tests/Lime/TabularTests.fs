@@ -155,3 +155,34 @@ let formatTests =
 
 [<Tests>]
 let tests = testList "Lime.Tabular" [ fixtureTests; formatTests ]
+
+[<Tests>]
+let extraTests =
+    testList "Lime.Tabular.extra" [
+        test "entropy discretizer splits where the labels change" {
+            let values = [| 1.0; 2.0; 3.0; 4.0; 5.0; 6.0; 7.0; 8.0 |]
+            let labels = [| 0; 0; 0; 0; 1; 1; 1; 1 |]
+            Expect.equal (Discretizer.entropyThresholds values labels) [| 4.5 |] "one pure split at the midpoint"
+            let constant = Discretizer.entropyThresholds [| 1.0; 2.0; 3.0 |] [| 1; 1; 1 |]
+            Expect.equal constant [| 2.0 |] "no split: the median" }
+        test "entropy discretizer requires labels of the right length" {
+            Expect.throwsT<System.ArgumentException> (fun () ->
+                Discretizer.fit (Discretization.Entropy [| 0; 1 |]) (Array2D.create 3 1 1.0) [] [| "x" |] |> ignore) "" }
+        test "recurrent explainer names NAME_t-k and explains sequences" {
+            let rng = SplitMix64 3
+            let seqs = Array.init 50 (fun _ -> Array2D.init 3 2 (fun _ _ -> rng.Normal()))
+            let ex = Recurrent.create Tabular.defaults seqs
+            Expect.equal ex.Tabular.FeatureNames [| "feature0_t-2"; "feature0_t-1"; "feature0_t-0"; "feature1_t-2"; "feature1_t-1"; "feature1_t-0" |] "names"
+            let classify (xs: float[,][]) = Array2D.init xs.Length 2 (fun i j -> let p = 1.0 / (1.0 + exp -(xs[i][2, 1])) in if j = 0 then 1.0 - p else p)
+            let e = Recurrent.explain ex seqs[0] classify { Tabular.explainDefaults with NumFeatures = 2; NumSamples = 500 }
+            Expect.equal (fst (e.For 1).Weights[0]) (Recurrent.column 3 2 1) "the last step of feature 1 matters most" }
+        test "truncated normal stays inside its bounds" {
+            for a, b in [ -1.0, 2.0; 0.5, 0.7; 3.0, 9.0; -8.0, -7.5 ] do
+                for u in [ 0.0; 0.1; 0.5; 0.999999 ] do
+                    let z = Discretizer.truncatedNormal a b u
+                    Expect.isTrue (z >= a && z <= b) $"z = {z} in [{a}, {b}]" }
+        test "AS 241 quantile inverts the normal CDF" {
+            for p in [ 1e-300; 1e-10; 0.01; 0.3; 0.5; 0.8; 0.999 ] do
+                let z = Discretizer.normalQuantile p
+                let back = MathNet.Numerics.Distributions.Normal.CDF(0.0, 1.0, z)
+                Expect.isTrue (abs (back - p) <= 1e-13 * max p 1e-300 + 1e-15) $"Φ(Φ⁻¹({p})) = {back}" } ]

@@ -109,5 +109,22 @@ let wordCharTests =
             Expect.equal (Array.ofList viaRegex) (PyRegex.splitWords "café x² a‿b") "BMP text"
             Expect.equal (PyRegex.splitWords text |> String.concat "") text "pieces rebuild the text" } ]
 
+/// IndexedCharacters: every code point is a feature (spaces too); bow groups equal characters.
+let charTests =
+    testList "IndexedCharacters" [
+        test "bow: distinct characters in first-occurrence order" {
+            let s = IndexedString.characters true "\000" "abca 𝐀"
+            Expect.equal s.Vocabulary [| "a"; "b"; "c"; " "; "𝐀" |] "a surrogate pair is one character"
+            Expect.equal s.Positions[0] [| 0; 3 |] "both a's"
+            Expect.equal (IndexedString.inverseRemoving s [ 0 ]) "bc 𝐀" "removed everywhere" }
+        test "no bow: each occurrence masked with chr(0)" {
+            let s = IndexedString.characters false "\000" "aba"
+            Expect.equal (IndexedString.inverseRemoving s [ 2 ]) "ab\000" "last a masked" }
+        test "char-level explainer finds the decisive character" {
+            let classify (texts: string[]) =
+                Array2D.init texts.Length 2 (fun i j -> let p = (if texts[i].Contains 'x' then 0.9 else 0.1) in if j = 0 then 1.0 - p else p)
+            let e = Text.explain { Text.defaults with CharLevel = true } "abxcd" classify { Text.explainDefaults with NumFeatures = 1; NumSamples = 400 }
+            Expect.equal (e.AsList 1 |> Array.map fst) [| "x" |] "x decides" } ]
+
 [<Tests>]
-let tests = testList "Lime.Text" [ fixtureTests; wordCharTests ]
+let tests = testList "Lime.Text" [ fixtureTests; wordCharTests; charTests ]

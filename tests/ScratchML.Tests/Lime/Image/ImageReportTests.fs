@@ -39,5 +39,9 @@ let tests =
                 use bitmap = SkiaSharp.SKBitmap.Decode(Convert.FromBase64String m.Groups[1].Value)
                 Expect.equal (bitmap.Width, bitmap.Height) (n, n) "decodes to the image size"
             Expect.isFalse (html.Contains "http") "self-contained: no network reference"
+            let full = e.ToHtml(1)
+            Expect.stringContains full "data-label=\"1\"" "the common report's label sections"
+            Expect.equal (Regex.Matches(full, "data:image/png;base64,").Count) 5 "plus the image figures"
+            Expect.isTrue (full.TrimEnd().EndsWith "</html>") "one well-formed page"
         }
     ]
