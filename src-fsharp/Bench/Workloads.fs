@@ -9,6 +9,7 @@ module Workloads =
         [ "w0", ("GEMM C = A·B, n = 256/512/1024, float32 and float64", W0.run)
           "w4", ("LIME tabular: breast cancer, 20 explanations of 5000 samples", W4.run)
           "w5", ("LIME text: 10 documents of 100 words, 5000 samples each", W5.run)
+          "w6", ("LIME image: quickshift + 1000 perturbed 224×224 images", W6.run)
           "grad", ("MLP loss+gradient vs forward, compiled (cheap-gradient ratio ≤ 3)", CheapGradient.run)
         ]
 
