@@ -11,6 +11,7 @@
 namespace ScratchML.Bench
 
 open System
+open System.Globalization
 open System.Runtime.Intrinsics.X86
 open ScratchML
 
@@ -70,5 +71,5 @@ module W0 =
                 let gflops = 2.0 * float n ** 3.0 / t / 1e9
                 line $"gemm_gflops_{dtype}_n{n}" gflops
                     [ "t_s", Report.num t; "reps", string r; "threads", string threads
-                      "pct_of_peak", (100.0 * gflops / peak).ToString("F1", Globalization.CultureInfo.InvariantCulture)
+                      "pct_of_peak", (100.0 * gflops / peak).ToString("F1", CultureInfo.InvariantCulture)
                       "clock_ghz", Report.num clock ]

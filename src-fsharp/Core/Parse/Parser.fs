@@ -65,20 +65,26 @@ module Parse =
                     while isDigit i do i <- i + 1
                 // an exponent only when digits follow: "2e" is 2 then the name e
                 if i < text.Length && (text[i] = 'e' || text[i] = 'E') then
-                    let j = if i + 1 < text.Length && (text[i + 1] = '+' || text[i + 1] = '-') then i + 2 else i + 1
+                    let signed = i + 1 < text.Length && (text[i + 1] = '+' || text[i + 1] = '-')
+                    let j = if signed then i + 2 else i + 1
                     if isDigit j then
                         i <- j
                         while isDigit i do i <- i + 1
                 let s = text.Substring(start, i - start)
-                tokens.Add { Token = Number (Double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)); Position = start + 1; Text = s }
+                let value = Double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)
+                tokens.Add { Token = Number value; Position = start + 1; Text = s }
             elif Char.IsAsciiLetter c || c = '_' then
-                while i < text.Length && (Char.IsAsciiLetterOrDigit text[i] || text[i] = '_') do i <- i + 1
+                let isNamePart i =
+                    i < text.Length && (Char.IsAsciiLetterOrDigit text[i] || text[i] = '_')
+                while isNamePart i do i <- i + 1
                 let s = text.Substring(start, i - start)
                 tokens.Add { Token = Name s; Position = start + 1; Text = s }
             elif "+-*/^()".Contains c then
                 tokens.Add { Token = Symbol c; Position = start + 1; Text = string c }
                 i <- i + 1
-            else fail (start + 1) "an operand or operator" $"unexpected character '{c}' at position {start + 1}"
+            else
+                fail (start + 1) "an operand or operator"
+                    $"unexpected character '{c}' at position {start + 1}"
         tokens.Add { Token = End; Position = text.Length + 1; Text = "" }
         tokens.ToArray()
 
@@ -92,8 +98,9 @@ module Parse =
         member p.Expect(symbol: char) =
             let l = p.Peek
             if l.Token = Symbol symbol then p.Advance()
-            elif l.Token = End then fail l.Position $"'{symbol}'" $"expected '{symbol}' at position {l.Position}, found the end of input"
-            else fail l.Position $"'{symbol}'" $"expected '{symbol}' at position {l.Position}, found {describe l}"
+            else
+                fail l.Position $"'{symbol}'"
+                    $"expected '{symbol}' at position {l.Position}, found {describe l}"
 
         member p.Expr() : Expr =
             let mutable left = p.Term()
@@ -143,30 +150,50 @@ module Parse =
                     f arg
                 | None ->
                     let known = String.Join(", ", functions.Keys)
-                    fail l.Position $"one of {known}" $"unknown function '{n}' at position {l.Position}"
+                    fail l.Position $"one of {known}"
+                        $"unknown function '{n}' at position {l.Position}"
             | Name n when functions.ContainsKey n ->
                 let next = p.PeekAt 1
-                fail next.Position "'('" $"expected '(' after '{n}' at position {next.Position}, found {describe next}"
+                fail next.Position "'('"
+                    $"expected '(' after '{n}' at position {next.Position}, found {describe next}"
             | Name n -> p.Advance(); Expr.scalarVar n
             | Symbol '(' ->
                 p.Advance()
                 let inner = p.Expr()
                 p.Expect ')'
                 inner
-            | End -> fail l.Position "an operand" $"unexpected end of input at position {l.Position}, expected an operand"
-            | _ -> fail l.Position "an operand" $"expected an operand at position {l.Position}, found {describe l}"
+            | End ->
+                fail l.Position "an operand"
+                    $"unexpected end of input at position {l.Position}, expected an operand"
+            | _ ->
+                fail l.Position "an operand"
+                    $"expected an operand at position {l.Position}, found {describe l}"
 
         member p.Whole() : Expr =
             let e = p.Expr()
             let l = p.Peek
             if l.Token <> End then
-                fail l.Position "an operator or the end of input" $"expected an operator or the end of input at position {l.Position}, found {describe l}"
+                fail l.Position "an operator or the end of input"
+                    ($"expected an operator or the end of input at position {l.Position}, "
+                     + $"found {describe l}")
             e
+
+    let private parse (text: string) =
+        try Ok (Parser(lex text).Whole())
+        with ParseException error -> Error error
 
     /// The expression the text denotes, or where and why it does not parse.
     let tryExpr (text: string) : Result<Expr, ParseError> =
-        try Ok (Parser(lex text).Whole())
-        with ParseException error -> Error error
+        if text.Length < 2000 then parse text
+        else
+            // recursive descent nests one call chain per parenthesis: give long texts a deep stack
+            let mutable result = Unchecked.defaultof<Result<Expr, ParseError>>
+            let mutable failure: exn = null
+            let run () = try result <- parse text with e -> failure <- e
+            let worker = Threading.Thread(run, 256 * 1024 * 1024)
+            worker.Start()
+            worker.Join()
+            if isNull failure then result else raise failure
 
     /// The expression the text denotes; raises ParseException (message with the position).
     let expr (text: string) : Expr =

@@ -25,7 +25,7 @@ let private label (e: Expr) =
         | Node.Apply _ ->
             match Layout.shallow e with
             | Layout.Call (name, _, options) ->
-                name + (if options.IsEmpty then "" else " " + (options |> List.map (fun (k, v) -> k + "=" + v) |> String.concat " "))
+                name + (options |> List.map (fun (k, v) -> $" {k}={v}") |> String.concat "")
             | Layout.Binary (op, _, _) ->
                 match op with
                 | Operator.Plus -> "+" | Operator.Minus -> "-" | Operator.Times -> "*"
@@ -54,6 +54,7 @@ let ofExpr (root: Expr) =
     for e in nodes do
         match e.Node with
         | Node.Apply (_, [ a ]) -> line $"n{a.Id} -> n{e.Id};"
-        | Node.Apply (_, args) -> args |> List.iteri (fun i a -> line $"n{a.Id} -> n{e.Id} [label=\"{i}\"];")
+        | Node.Apply (_, args) ->
+            args |> List.iteri (fun i a -> line $"n{a.Id} -> n{e.Id} [label=\"{i}\"];")
         | _ -> ()
     text.Append("}").ToString()

@@ -23,24 +23,34 @@ let tensorText (shape: int[]) (values: float[] option) =
             if axis = shape.Length then Layout.number v[offset]
             else
                 let stride = Array.fold (*) 1 shape[axis + 1 ..]
-                "[" + String.Join(", ", [ for i in 0 .. shape[axis] - 1 -> nested (axis + 1) (offset + i * stride) ]) + "]"
+                let items =
+                    [ for i in 0 .. shape[axis] - 1 -> nested (axis + 1) (offset + i * stride) ]
+                "[" + String.Join(", ", items) + "]"
         nested 0 0
     | None -> "tensor[" + String.Join(", ", shape) + "]"
 
-/// The text of a layout.
-let rec render (layout: Layout) : string =
+/// How each layout splits into text and sub-layouts.
+let private pieces (layout: Layout) : Layout.Piece list =
+    let t s = Layout.Piece.Text s
+    let sub l = Layout.Piece.Sub l
+    let commaSeparated (items: Layout.Piece list list) =
+        items |> List.mapi (fun i item -> if i = 0 then item else t ", " :: item) |> List.concat
     match layout with
-    | Layout.Number c -> Layout.number c
-    | Layout.Name n -> n
-    | Layout.Tensor (shape, values) -> tensorText shape values
-    | Layout.Group l -> "(" + render l + ")"
-    | Layout.Binary (op, a, b) -> render a + symbol op + render b
-    | Layout.Negate a -> "-" + render a
+    | Layout.Number c -> [ t (Layout.number c) ]
+    | Layout.Name n -> [ t n ]
+    | Layout.Tensor (shape, values) -> [ t (tensorText shape values) ]
+    | Layout.Group l -> [ t "("; sub l; t ")" ]
+    | Layout.Binary (op, a, b) -> [ sub a; t (symbol op); sub b ]
+    | Layout.Negate a -> [ t "-"; sub a ]
     | Layout.Call (name, args, options) ->
-        let parts = (args |> List.map render) @ (options |> List.map (fun (k, v) -> k + "=" + v))
-        name + "(" + String.Join(", ", parts) + ")"
-    | Layout.Transpose a -> render a + ".T"
-    | Layout.Index (a, specs) -> render a + "[" + specs + "]"
+        let options = options |> List.map (fun (k, v) -> [ t (k + "=" + v) ])
+        let parts = (args |> List.map (fun a -> [ sub a ])) @ options
+        [ t (name + "(") ] @ commaSeparated parts @ [ t ")" ]
+    | Layout.Transpose a -> [ sub a; t ".T" ]
+    | Layout.Index (a, specs) -> [ sub a; t ("[" + specs + "]") ]
+
+/// The text of a layout.
+let render (layout: Layout) : string = Layout.render pieces layout
 
 /// e as one line of infix text.
 let ofExpr (e: Expr) = render (Layout.ofExpr e)

@@ -39,15 +39,18 @@ let private functions =
 
 let private strip (l: Layout) = match l with Layout.Group inner -> inner | _ -> l
 
-/// The LaTeX of a layout.
-let rec render (layout: Layout) : string =
+/// How each layout splits into LaTeX text and sub-layouts.
+let private pieces (layout: Layout) : Layout.Piece list =
+    let t s = Layout.Piece.Text s
+    let sub l = Layout.Piece.Sub l
     match layout with
-    | Layout.Number c -> number c
-    | Layout.Name n -> name n
-    | Layout.Tensor (shape, values) -> "\\mathrm{" + Infix.tensorText shape values + "}"
-    | Layout.Group l -> "\\left(" + render l + "\\right)"
-    | Layout.Binary (Operator.Divide, a, b) -> "\\frac{" + render (strip a) + "}{" + render (strip b) + "}"
-    | Layout.Binary (Operator.Power, a, b) -> "{" + render a + "}^{" + render (strip b) + "}"
+    | Layout.Number c -> [ t (number c) ]
+    | Layout.Name n -> [ t (name n) ]
+    | Layout.Tensor (shape, values) -> [ t ("\\mathrm{" + Infix.tensorText shape values + "}") ]
+    | Layout.Group l -> [ t "\\left("; sub l; t "\\right)" ]
+    | Layout.Binary (Operator.Divide, a, b) ->
+        [ t "\\frac{"; sub (strip a); t "}{"; sub (strip b); t "}" ]
+    | Layout.Binary (Operator.Power, a, b) -> [ t "{"; sub a; t "}^{"; sub (strip b); t "}" ]
     | Layout.Binary (op, a, b) ->
         let symbol =
             match op with
@@ -55,16 +58,26 @@ let rec render (layout: Layout) : string =
             | Operator.Minus -> " - "
             | Operator.MatMul -> " \\, "
             | _ -> " \\cdot "
-        render a + symbol + render b
-    | Layout.Negate a -> "-" + render a
-    | Layout.Call ("sqrt", [ a ], []) -> "\\sqrt{" + render (strip a) + "}"
-    | Layout.Call ("abs", [ a ], []) -> "\\left|" + render (strip a) + "\\right|"
+        [ sub a; t symbol; sub b ]
+    | Layout.Negate a -> [ t "-"; sub a ]
+    | Layout.Call ("sqrt", [ a ], []) -> [ t "\\sqrt{"; sub (strip a); t "}" ]
+    | Layout.Call ("abs", [ a ], []) -> [ t "\\left|"; sub (strip a); t "\\right|" ]
     | Layout.Call (f, args, options) ->
-        let head = match functions.TryGetValue f with | true, s -> s | _ -> "\\operatorname{" + f.Replace("_", "\\_") + "}"
-        let parts = (args |> List.map render) @ (options |> List.map (fun (k, v) -> $"\\mathrm{{{k}}}={v}"))
-        head + "\\left(" + String.Join(", ", parts) + "\\right)"
-    | Layout.Transpose a -> "{" + render a + "}^{\\top}"
-    | Layout.Index (a, specs) -> render a + "\\left[" + specs + "\\right]"
+        let head =
+            match functions.TryGetValue f with
+            | true, s -> s
+            | _ -> "\\operatorname{" + f.Replace("_", "\\_") + "}"
+        let options = options |> List.map (fun (k, v) -> t $"\\mathrm{{{k}}}={v}")
+        let parts = (args |> List.map sub) @ options
+        let separated = parts |> List.mapi (fun i p ->
+            if i = 0 then [ p ]
+            else [ t ", "; p ]) |> List.concat
+        [ t (head + "\\left(") ] @ separated @ [ t "\\right)" ]
+    | Layout.Transpose a -> [ t "{"; sub a; t "}^{\\top}" ]
+    | Layout.Index (a, specs) -> [ sub a; t ("\\left[" + specs + "\\right]") ]
+
+/// The LaTeX of a layout.
+let render (layout: Layout) : string = Layout.render pieces layout
 
 /// e as LaTeX (math mode, without the surrounding $).
 let ofExpr (e: Expr) = render (Layout.ofExpr e)

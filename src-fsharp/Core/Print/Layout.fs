@@ -113,8 +113,10 @@ module Layout =
         | Op.Div -> binary Operator.Divide args[0] args[1]
         | Op.Pow -> binary Operator.Power args[0] args[1]
         | Op.MatMul -> binary Operator.MatMul args[0] args[1]
-        | Op.Exp -> c "exp" [] | Op.Log -> c "log" [] | Op.Sqrt -> c "sqrt" [] | Op.Abs -> c "abs" []
-        | Op.Sin -> c "sin" [] | Op.Cos -> c "cos" [] | Op.Tan -> c "tan" [] | Op.Tanh -> c "tanh" []
+        | Op.Exp ->
+            c "exp" [] | Op.Log -> c "log" [] | Op.Sqrt -> c "sqrt" [] | Op.Abs -> c "abs" []
+        | Op.Sin ->
+            c "sin" [] | Op.Cos -> c "cos" [] | Op.Tan -> c "tan" [] | Op.Tanh -> c "tanh" []
         | Op.Sigmoid -> c "sigmoid" [] | Op.Softplus -> c "softplus" [] | Op.Relu -> c "relu" []
         | Op.LeakyRelu slope -> c "leaky_relu" [ "slope", number slope ]
         | Op.Step -> c "step" [] | Op.Sign -> c "sign" []
@@ -125,70 +127,90 @@ module Layout =
         | Op.Max (axes, keep) -> c "max" (axisOption axes first.Rank keep)
         | Op.Min (axes, keep) -> c "min" (axisOption axes first.Rank keep)
         | Op.LogSumExp (axes, keep) -> c "logsumexp" (axisOption axes first.Rank keep)
-        | Op.ArgMax (axis, keep) -> c "argmax" [ yield "axis", string axis; if keep then yield "keepdim", "true" ]
-        | Op.LogSoftmax axis -> c "log_softmax" (if axis = first.Rank - 1 then [] else [ "axis", string axis ])
+        | Op.ArgMax (axis, keep) ->
+            c "argmax" [ yield "axis", string axis; if keep then yield "keepdim", "true" ]
+        | Op.LogSoftmax axis ->
+            c "log_softmax" (if axis = first.Rank - 1 then [] else [ "axis", string axis ])
         | Op.Reshape shape -> c "reshape" [ "shape", shapeText shape ]
         | Op.Permute [ 1; 0 ] -> Layout.Transpose (postfix args.Head)
         | Op.Permute dims -> c "permute" [ "dims", shapeText dims ]
         | Op.BroadcastTo shape -> c "broadcast_to" [ "shape", shapeText shape ]
         | Op.SumTo shape -> c "sum_to" [ "shape", shapeText shape ]
         | Op.Slice specs -> Layout.Index (postfix args.Head, sliceText specs)
-        | Op.SliceBackward (shape, specs) -> c "slice_backward" [ "shape", shapeText shape; "index", "[" + sliceText specs + "]" ]
+        | Op.SliceBackward (shape, specs) ->
+            c "slice_backward" [ "shape", shapeText shape; "index", "[" + sliceText specs + "]" ]
         | Op.Concat axis -> c "concat" [ "axis", string axis ]
         | Op.IndexSelect axis -> c "index_select" [ "axis", string axis ]
         | Op.IndexAdd (axis, size) -> c "index_add" [ "axis", string axis; "size", string size ]
         | Op.Gather axis -> c "gather" [ "axis", string axis ]
-        | Op.ScatterAdd (shape, axis) -> c "scatter_add" [ "shape", shapeText shape; "axis", string axis ]
+        | Op.ScatterAdd (shape, axis) ->
+            c "scatter_add" [ "shape", shapeText shape; "axis", string axis ]
 
     let private constant (t: ScratchML.Tensor) =
         if t.Rank = 0 then Layout.Number (TensorData.at 0 t)
         else
-            let values = if t.Numel <= 8 then Some (Array.init t.Numel (fun i -> TensorData.at i t)) else None
+            let values =
+                if t.Numel <= 8 then Some (Array.init t.Numel (fun i -> TensorData.at i t))
+                else None
             Layout.Tensor (t.Shape, values)
 
     /// The layout of e, where a node for which `bound` gives a name (a `let` of a listing) prints
     /// as that name — except e itself. Shared nodes are laid out once (memoised by id).
-    let ofExprWith (bound: Expr -> string option) (e: Expr) : Layout =
-        let memo = Collections.Generic.Dictionary<int, Layout>()
-        let rec node (e: Expr) =
-            match memo.TryGetValue e.Id with
-            | true, l -> l
-            | _ ->
-                let l =
-                    match e.Node with
-                    | Node.Const t -> constant t
-                    | Node.Var name -> Layout.Name name
-                    | Node.Apply (Op.Exp, [ Apply (Op.LogSoftmax axis, [ z ]) as inner ]) when (bound inner).IsNone ->
-                        // softmax is exp(log_softmax): print it as the function a reader knows
-                        Layout.Call ("softmax", [ child z ], (if axis = z.Rank - 1 then [] else [ "axis", string axis ]))
-                    | Node.Apply (op, args) -> call op (List.map child args) args.Head
-                memo[e.Id] <- l
-                l
-        and child (a: Expr) = match bound a with Some name -> Layout.Name name | None -> node a
-        node e
-
-    /// The layout of e with every node inline.
-    let ofExpr (e: Expr) = ofExprWith (fun _ -> None) e
-
-    /// Nodes reachable from the root, arguments first (interning gives arguments smaller ids),
-    /// and how many times each is used as an argument.
-    let internal walk (root: Expr) =
+    let ofExprWith (bound: Expr -> string option) (root: Expr) : Layout =
+        // the nodes printed inline: reachable from the root without entering a bound node
         let seen = Collections.Generic.HashSet<int>()
-        let found = ResizeArray<Expr>()
-        let uses = Collections.Generic.Dictionary<int, int>()
+        let inlined = ResizeArray<Expr>()
         let stack = Collections.Generic.Stack<Expr>([ root ])
         while stack.Count > 0 do
             let e = stack.Pop()
             if seen.Add e.Id then
-                found.Add e
+                inlined.Add e
                 match e.Node with
-                | Node.Apply (_, args) ->
-                    for a in args do
-                        uses[a.Id] <- (match uses.TryGetValue a.Id with | true, k -> k + 1 | _ -> 1)
-                        stack.Push a
+                | Node.Apply (_, args) -> for a in args do if (bound a).IsNone then stack.Push a
                 | _ -> ()
-        found.Sort(fun a b -> compare a.Id b.Id)
-        found.ToArray(), (fun (e: Expr) -> match uses.TryGetValue e.Id with | true, k -> k | _ -> 0)
+        // arguments have smaller ids: building in id order needs no recursion, however deep
+        inlined.Sort(fun a b -> compare a.Id b.Id)
+        let memo = Collections.Generic.Dictionary<int, Layout>()
+        let child (a: Expr) = match bound a with Some name -> Layout.Name name | None -> memo[a.Id]
+        for e in inlined do
+            memo[e.Id] <-
+                match e.Node with
+                | Node.Const t -> constant t
+                | Node.Var name -> Layout.Name name
+                // softmax is exp(log_softmax): print it as the function a reader knows
+                | Node.Apply (Op.Exp, [ Apply (Op.LogSoftmax axis, [ z ]) as inner ])
+                    when (bound inner).IsNone ->
+                    let options = if axis = z.Rank - 1 then [] else [ "axis", string axis ]
+                    Layout.Call ("softmax", [ child z ], options)
+                | Node.Apply (op, args) -> call op (List.map child args) args.Head
+        memo[root.Id]
+
+    /// A piece of rendered text: literal text, or a layout still to render.
+    [<RequireQualifiedAccess>]
+    type Piece =
+        | Text of string
+        | Sub of Layout
+
+    /// Render a layout given how each kind splits into pieces, with an explicit stack: a chain
+    /// of ten thousand nested operations renders without deep recursion.
+    let render (pieces: Layout -> Piece list) (layout: Layout) : string =
+        let text = Text.StringBuilder()
+        let stack = Collections.Generic.Stack<Piece>()
+        stack.Push(Piece.Sub layout)
+        while stack.Count > 0 do
+            match stack.Pop() with
+            | Piece.Text s -> text.Append s |> ignore
+            | Piece.Sub l -> for p in List.rev (pieces l) do stack.Push p
+        text.ToString()
+
+    /// The layout of e with every node inline.
+    let ofExpr (e: Expr) = ofExprWith (fun _ -> None) e
+
+    /// Nodes reachable from the root in evaluation order, and how often each is an argument.
+    let internal walk (root: Expr) =
+        let nodes = Order.topological [ root ]
+        let uses = Order.useCounts nodes
+        nodes, (fun (e: Expr) -> match uses.TryGetValue e.Id with | true, k -> k | _ -> 0)
 
     /// The layout of e alone, its arguments as placeholders: what a node of a tree or graph shows.
     let shallow (e: Expr) = ofExprWith (fun _ -> Some "_") e

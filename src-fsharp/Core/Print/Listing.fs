@@ -14,7 +14,8 @@ let maxInline = 8
 /// The listing of e: lines `let t1 = …` then the result, joined by newlines.
 let ofExpr (root: Expr) =
     let nodes, uses = Layout.walk root
-    let taken = HashSet<string>(nodes |> Seq.choose (fun e -> match e.Node with Node.Var n -> Some n | _ -> None))
+    let variable (e: Expr) = match e.Node with Node.Var n -> Some n | _ -> None
+    let taken = HashSet<string>(Seq.choose variable nodes)
     let names = Dictionary<int, string>()
     let mutable counter = 0
     let fresh () =
@@ -28,7 +29,9 @@ let ofExpr (root: Expr) =
     for e in nodes do
         match e.Node with
         | Node.Apply (_, args) ->
-            let inline' = 1 + (args |> List.sumBy (fun a -> if names.ContainsKey a.Id then 0 else size.GetValueOrDefault(a.Id, 0)))
+            let inline' = 1 + (args |> List.sumBy (fun a ->
+                if names.ContainsKey a.Id then 0
+                else size.GetValueOrDefault(a.Id, 0)))
             size[e.Id] <- inline'
             if e.Id <> root.Id && (uses e > 1 || inline' > maxInline) then
                 let name = fresh ()

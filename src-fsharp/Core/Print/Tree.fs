@@ -9,6 +9,9 @@ module ScratchML.Tree
 open System.Collections.Generic
 open System.Text
 
+/// Levels of indentation before the tree prints the depth as a number.
+let maxIndent = 40
+
 /// The indented tree of e, two spaces per level.
 let ofExpr (root: Expr) =
     let _, uses = Layout.walk root
@@ -35,7 +38,11 @@ let ofExpr (root: Expr) =
     let stack = Stack<Expr * int>([ root, 0 ])
     while stack.Count > 0 do
         let e, depth = stack.Pop()
-        let indent = String.replicate depth "  "
+        // past 40 levels the indentation stops growing and the level is printed instead, so a
+        // chain of N nodes prints in O(N) characters, not O(N²)
+        let indent =
+            if depth <= maxIndent then String.replicate depth "  "
+            else String.replicate maxIndent "  " + $"[{depth}] "
         match marks.TryGetValue e.Id with
         | true, k -> text.Append(indent).Append($"#{k}\n") |> ignore
         | _ ->

@@ -65,6 +65,11 @@ let tests =
                     Expect.equal (Double.Parse(text, Globalization.CultureInfo.InvariantCulture)) c text
             finally Globalization.CultureInfo.CurrentCulture <- previous
         }
+        test "a chain 3000 operations deep prints and parses back without exhausting the stack" {
+            let mutable e = x
+            for i in 1 .. 1500 do e <- Expr.sin e + float (i % 7)
+            Expect.equal (Parse.expr (Print.infix e)).Id e.Id "same graph"
+        }
         testPropertyWithConfig config "parse (infix e) is e: same text again, same value bit for bit" <|
             Prop.forAll cases (fun (seed, size) ->
                 let e = RandomScalars.expr seed size

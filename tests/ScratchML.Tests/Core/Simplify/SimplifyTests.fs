@@ -14,13 +14,19 @@ let private config = { FsCheckConfig.defaultConfig with maxTest = 100 }
 /// (seed, size) of a random expression and a point.
 let private cases = Arb.fromGen (Gen.zip (Gen.choose (0, 1_000_000)) (Gen.choose (1, 30)))
 
-/// Simplified and original agree wherever no node of the original overflowed or left its domain:
-/// |a − b| ≤ 1e-9·(1 + the largest intermediate magnitude), room for reassociated sums.
+/// The interpreter's value of a scalar expression at a point.
+let private evaluate (env: Map<string, float>) (e: Expr) =
+    let tensors = env |> Map.map (fun _ v -> Tensor.scalar DType.Float64 v)
+    Eval.run tensors e |> Tensor.item
+
+/// Simplified and original agree (evaluated by Eval) wherever no node of the original overflowed
+/// or left its domain: |a − b| ≤ 1e-9·(1 + the largest intermediate magnitude), room for
+/// reassociated sums.
 let private agree (env: Map<string, float>) (original: Expr) (simplified: Expr) =
     let inner = RandomScalars.values env original
     if inner |> List.forall Double.IsFinite then
         let scale = inner @ RandomScalars.values env simplified |> List.filter Double.IsFinite |> List.map abs |> List.max
-        let a, b = RandomScalars.eval env original, RandomScalars.eval env simplified
+        let a, b = evaluate env original, evaluate env simplified
         abs (a - b) <= 1e-9 * (1.0 + scale)
     else true
 
@@ -69,9 +75,9 @@ let tests =
             Prop.forAll cases (fun (seed, size) ->
                 let s = Simplify.run (RandomScalars.expr seed size)
                 Expect.isTrue ((Simplify.run s).Id = s.Id) $"seed {seed}: {Print.infix s}")
-        testPropertyWithConfig config "never grows a graph by more than a few nodes" <|
+        testPropertyWithConfig config "grows a graph by at most 10% + 3 nodes (new constants, factored sums)" <|
             Prop.forAll cases (fun (seed, size) ->
                 let e = RandomScalars.expr seed size
                 let s = Simplify.run e
-                Expect.isTrue (RandomScalars.size s <= RandomScalars.size e + 2) $"seed {seed}: {RandomScalars.size e} → {RandomScalars.size s}")
+                Expect.isTrue (RandomScalars.size s <= RandomScalars.size e + RandomScalars.size e / 10 + 3) $"seed {seed}: {RandomScalars.size e} → {RandomScalars.size s}")
     ]
