@@ -13,6 +13,16 @@ module Create =
             Shape.fail op $"dtypes {a.DType} and {b.DType} differ (shapes {Shape.show a.Shape} and \
                             {Shape.show b.Shape}); convert one with Tensor.astype"
 
+    /// Shape.axis, with the tensor's shape added to the error message.
+    let axis op (shape: int[]) (rank: int) (a: int) =
+        try Shape.axis op rank a
+        with ShapeError (o, detail) -> Shape.fail o $"{detail} (shape {Shape.show shape})"
+
+    /// Shape.axes, with the tensor's shape added to the error message.
+    let axes op (shape: int[]) (xs: int list) =
+        try Shape.axes op shape.Length xs
+        with ShapeError (o, detail) -> Shape.fail o $"{detail} (shape {Shape.show shape})"
+
     /// A view over x's storage with another shape, strides and offset (no copy).
     let view (x: Tensor) (shape: int[]) (strides: int[]) (offset: int) =
         Tensor(x.Storage, shape, strides, offset)
@@ -25,8 +35,9 @@ module Create =
             Shape.fail "ofStorage" $"{storage.Length} elements do not fill shape {Shape.show shape}"
         Tensor(storage, shape, Shape.rowMajorStrides shape, 0)
 
-    /// Fresh row-major storage of either type.
+    /// A row-major float32 tensor over `a` (no copy).
     let ofF32 (shape: int[]) (a: float32[]) = ofStorage shape (Storage.F32 a)
+    /// A row-major float64 tensor over `a` (no copy).
     let ofF64 (shape: int[]) (a: float[]) = ofStorage shape (Storage.F64 a)
 
     /// Row-major float64 values stored in the given dtype (float32 rounds each value once).

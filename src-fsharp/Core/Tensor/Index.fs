@@ -24,7 +24,7 @@ module Index =
     /// indexSelect axis idx x: x with `axis` replaced by idx's axes,
     /// out[…, i₁…iₖ, …] = x[…, idx[i₁…iₖ], …] (embedding: indexSelect 0 idx W).
     let indexSelect (axis: int) (idx: Tensor) (x: Tensor) =
-        let k = Shape.axis "indexSelect" x.Rank axis
+        let k = Create.axis "indexSelect" x.Shape x.Rank axis
         let ids = indices "indexSelect" x.Shape[k] idx
         let xc = Create.contiguous x
         let outer = Shape.numel x.Shape[.. k - 1]
@@ -44,7 +44,7 @@ module Index =
     /// ⟨indexSelect a idx x, g⟩ = ⟨x, indexAdd a n idx g⟩.
     let indexAdd (axis: int) (size: int) (idx: Tensor) (src: Tensor) =
         let rank = src.Rank - idx.Rank + 1
-        let k = if rank >= 1 then Shape.axis "indexAdd" rank axis else 0
+        let k = if rank >= 1 then Create.axis "indexAdd" src.Shape rank axis else 0
         let fits = rank >= 1 && src.Shape[k .. k + idx.Rank - 1] = idx.Shape
         if not fits then
             let shapes = $"src shape {Shape.show src.Shape}, indices of shape {Shape.show idx.Shape}"
@@ -68,7 +68,7 @@ module Index =
     let private targets op (axis: int) (shape: int[]) (index: Tensor) =
         if index.Rank <> shape.Length then
             Shape.fail op $"index {Shape.show index.Shape} and {Shape.show shape} differ in rank"
-        let k = Shape.axis op shape.Length axis
+        let k = Create.axis op shape shape.Length axis
         for d in 0 .. shape.Length - 1 do
             if d <> k && index.Shape[d] > shape[d] then
                 let shapes = $"index {Shape.show index.Shape} exceeds {Shape.show shape}"

@@ -140,18 +140,20 @@ module Loops =
             else 'Op.Run<'T>(run a ao sa n bufferA, run b bo sb n bufferB, Span(z, zo, n)))
         z
 
-    /// Scalar loops that make a binary op's span members from its Apply (for the ops
-    /// TensorPrimitives lacks).
+    /// z[i] = f(a[i], b[i]) by a scalar loop over Apply: span members for the ops TensorPrimitives
+    /// lacks (comparisons).
     let zipSpan<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IBinaryOp>
             (a: ReadOnlySpan<'T>) (b: ReadOnlySpan<'T>) (z: Span<'T>) =
         for i in 0 .. z.Length - 1 do z[i] <- 'Op.Apply<'T>(a[i], b[i])
+    /// z[i] = f(a[i], b) for a scalar b.
     let zipRight<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IBinaryOp>
             (a: ReadOnlySpan<'T>) (b: 'T) (z: Span<'T>) =
         for i in 0 .. z.Length - 1 do z[i] <- 'Op.Apply<'T>(a[i], b)
+    /// z[i] = f(a, b[i]) for a scalar a.
     let zipLeft<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IBinaryOp>
             (a: 'T) (b: ReadOnlySpan<'T>) (z: Span<'T>) =
         for i in 0 .. z.Length - 1 do z[i] <- 'Op.Apply<'T>(a, b[i])
-    /// The same for a unary op.
+    /// y[i] = f(x[i]) by a scalar loop over Apply (log1p, softplus, sign, step).
     let mapSpan<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IUnaryOp>
             (x: ReadOnlySpan<'T>) (y: Span<'T>) =
         for i in 0 .. y.Length - 1 do y[i] <- 'Op.Apply<'T>(x[i])

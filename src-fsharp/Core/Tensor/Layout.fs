@@ -9,7 +9,8 @@ open ScratchML
 module Layout =
     /// transpose i j x: a view with axes i and j swapped (their sizes and strides exchanged).
     let transpose (i: int) (j: int) (x: Tensor) =
-        let i, j = Shape.axis "transpose" x.Rank i, Shape.axis "transpose" x.Rank j
+        let axis = Create.axis "transpose" x.Shape x.Rank
+        let i, j = axis i, axis j
         let swap (a: int[]) = let b = Array.copy a in b[i] <- a[j]; b[j] <- a[i]; b
         Create.view x (swap x.Shape) (swap x.Strides) x.Offset
 
@@ -17,7 +18,7 @@ module Layout =
     let permute (perm: int[]) (x: Tensor) =
         if perm.Length <> x.Rank then
             Shape.fail "permute" $"permutation %A{perm} does not fit shape {Shape.show x.Shape}"
-        let p = perm |> Array.map (Shape.axis "permute" x.Rank)
+        let p = perm |> Array.map (Create.axis "permute" x.Shape x.Rank)
         if Array.distinct p |> Array.length <> p.Length then
             Shape.fail "permute" $"%A{perm} repeats an axis (shape {Shape.show x.Shape})"
         let pick (a: int[]) = p |> Array.map (fun k -> a[k])
@@ -41,14 +42,14 @@ module Layout =
 
     /// unsqueeze axis x: a view with a new axis of size 1 at `axis` (in −(rank+1) … rank).
     let unsqueeze (axis: int) (x: Tensor) =
-        let k = Shape.axis "unsqueeze" (x.Rank + 1) axis
+        let k = Create.axis "unsqueeze" x.Shape (x.Rank + 1) axis
         let stride = if k < x.Rank then x.Strides[k] * x.Shape[k] else 1
         Create.view x (Array.insertAt k 1 x.Shape) (Array.insertAt k stride x.Strides) x.Offset
 
     /// squeeze axis x: a view without `axis`, which must have size 1 (NumPy's rule; torch would
     /// silently do nothing).
     let squeeze (axis: int) (x: Tensor) =
-        let k = Shape.axis "squeeze" x.Rank axis
+        let k = Create.axis "squeeze" x.Shape x.Rank axis
         if x.Shape[k] <> 1 then
             Shape.fail "squeeze" $"axis {axis} of {Shape.show x.Shape} has size {x.Shape[k]}, not 1"
         Create.view x (Array.removeAt k x.Shape) (Array.removeAt k x.Strides) x.Offset
@@ -168,7 +169,7 @@ module Layout =
         match xs with
         | [] -> Shape.fail "concat" "needs at least one tensor"
         | first :: _ ->
-            let k = Shape.axis "concat" first.Rank axis
+            let k = Create.axis "concat" first.Shape first.Rank axis
             let shapes () = xs |> List.map (fun t -> Shape.show t.Shape) |> String.concat " "
             for t in xs do
                 Create.sameDType "concat" first t
@@ -193,13 +194,13 @@ module Layout =
                 if t.Shape <> first.Shape then
                     let shapes = $"{Shape.show first.Shape} and {Shape.show t.Shape}"
                     Shape.fail "stack" $"shapes {shapes} differ"
-            let k = Shape.axis "stack" (first.Rank + 1) axis
+            let k = Create.axis "stack" first.Shape (first.Rank + 1) axis
             concat k (xs |> List.map (unsqueeze k))
 
     /// split axis sizes x: views of consecutive pieces along `axis` (Σ sizes = x's size there;
     /// concat axis (split axis sizes x) = x).
     let split (axis: int) (sizes: int[]) (x: Tensor) =
-        let k = Shape.axis "split" x.Rank axis
+        let k = Create.axis "split" x.Shape x.Rank axis
         if Array.exists (fun s -> s < 0) sizes || Array.sum sizes <> x.Shape[k] then
             Shape.fail "split" $"sizes %A{sizes} do not add up to axis {axis} of {Shape.show x.Shape}"
         let starts = Array.scan (+) 0 sizes

@@ -30,7 +30,7 @@ module Reduce =
     /// The reduced axes (normalised), the kept-then-reduced row-major view, its row count and
     /// row length.
     let private rows op (axes: int list) (x: Tensor) =
-        let ax = Shape.axes op x.Rank axes
+        let ax = Create.axes op x.Shape axes
         let kept = [ 0 .. x.Rank - 1 ] |> List.filter (fun d -> not (List.contains d ax))
         let v = Create.contiguous (Layout.permute (Array.ofList (kept @ ax)) x)
         let r = ax |> List.fold (fun p d -> p * x.Shape[d]) 1
@@ -39,7 +39,7 @@ module Reduce =
     /// Reduce with the op type 'Op over `axes` ([] = all), keeping size-1 axes when keepdim.
     /// Row-major x with leading reduced axes (a batch sum): combine whole rows, no transpose.
     let reduce<'Op when 'Op :> IReduceOp> op (axes: int list) (keepdim: bool) (x: Tensor) =
-        let ax = Shape.axes op x.Rank axes
+        let ax = Create.axes op x.Shape axes
         let shape = Shape.reduced x.Shape ax keepdim
         let leading = ax = [ 0 .. ax.Length - 1 ] && ax.Length < x.Rank
         if leading && x.Strides = Shape.rowMajorStrides x.Shape then
@@ -59,14 +59,14 @@ module Reduce =
 
     /// mean axes keepdim x = (Σ over the axes) / (number of elements summed).
     let mean axes keepdim (x: Tensor) =
-        let ax = Shape.axes "mean" x.Rank axes
+        let ax = Create.axes "mean" x.Shape axes
         let count = ax |> List.fold (fun p d -> p * x.Shape[d]) 1
         let scale = Create.scalar x.DType (1.0 / float count)
         Elementwise.binary<MulOp> "mean" (sum axes keepdim x) scale
 
     /// Fail on an empty reduction, which has no max or min.
     let private nonEmpty op axes (x: Tensor) =
-        let ax = Shape.axes op x.Rank axes
+        let ax = Create.axes op x.Shape axes
         if ax |> List.exists (fun d -> x.Shape[d] = 0) then
             Shape.fail op $"cannot reduce an empty axis of shape {Shape.show x.Shape}"
 
@@ -102,7 +102,7 @@ module Reduce =
         let s = sum axes true (Elementwise.unary<ExpOp> (Elementwise.binary<SubOp> "logSumExp" x m))
         let out = Elementwise.binary<AddOp> "logSumExp" (Elementwise.unary<LogOp> s) m
         if keepdim then out
-        else Layout.reshape (Shape.reduced x.Shape (Shape.axes "logSumExp" x.Rank axes) false) out
+        else Layout.reshape (Shape.reduced x.Shape (Create.axes "logSumExp" x.Shape axes) false) out
 
     /// softmax axis x = exp(x − m) / Σ exp(x − m) along `axis` (m the max: no overflow).
     let softmax (axis: int) (x: Tensor) =

@@ -47,6 +47,18 @@ let tests =
             let vars = inputs |> List.map (fun (name, t) -> Expr.var name t.Shape)
             let s = Expr.sumAll (f vars)
             agree (s :: f vars :: Grad.grad s vars) (Map inputs))
+        seeded "random graphs in float32: compiled equals interpreted to float32 accuracy" (fun seed ->
+            let f, inputs = randomGraph (SplitMix64(uint64 seed))
+            let vars = inputs |> List.map (fun (name, t) -> Expr.var name t.Shape)
+            let s = Expr.sumAll (f vars)
+            let outputs = s :: Grad.grad s vars
+            let env = inputs |> List.map (fun (name, t) -> name, Tensor.astype DType.Float32 t) |> Map
+            // fused passes compute in float64 and round once; the kernels round after every op
+            List.zip (Eval.runMany env outputs) ((Compile.program outputs).Run env)
+            |> List.tryPick (fun (i, c) ->
+                if c.DType <> DType.Float32 then Some $"dtype {c.DType}"
+                elif Tensor.allClose 1e-3 1e-4 c i then None
+                else Some $"values differ:\n%A{Tensor.toArray c}\n%A{Tensor.toArray i}"))
         test "an elementwise chain is one fused pass" {
             let x = Expr.var "x" [| 5 |]
             let y = Expr.tanh x
@@ -82,7 +94,8 @@ let tests =
                       "b2", tensor [| 10 |] (uniform rng -0.1 0.1); "target", tensor [| 64 |] (fun () -> float (rng.Below 10)) ]
             Expect.isNone (agree (loss :: Grad.grad loss wrt) env) "agree"
         }
-        test "cheap gradient: compiled MLP loss+gradient vs forward (printed)" {
+        // sequenced: timings taken while other tests run in parallel would mean nothing
+        testSequenced <| test "cheap gradient: compiled MLP loss+gradient vs forward (printed)" {
             let forward, both = cheapGradient 5
             printfn $"cheap gradient (W1 MLP, batch 64, float32, best of 5): forward {forward:F2} ms, loss+gradient {both:F2} ms, ratio {both / forward:F2}"
         }

@@ -1,5 +1,6 @@
 /// Forward values of the PyTorch torch_ops fixtures, computed with Tensor ops alone (no graph,
-/// no gradients: the graph's fixtures/torch_ops tests check those). Shapes and parameters are read
+/// no gradients: the graph's fixtures/torch_ops tests check those). Composites (linear, losses,
+/// RNN/LSTM/GRU cells and sequences, the MLP) are written out from the README's formulas. Shapes and parameters are read
 /// from each file; a `slice` fixture's Python string ("x[1:3, ::2]") is parsed into Slice specs.
 module ScratchML.Tests.Core.Tensor.FixtureForwardTests
 
@@ -38,6 +39,53 @@ let boolParam (p: JsonElement) (name: string) =
     match p.TryGetProperty name with
     | true, v when v.ValueKind = JsonValueKind.True -> true
     | _ -> false
+
+/// x·Wᵀ + b (PyTorch's Linear: W is [out; in]).
+let linear x w b = Tensor.add (Tensor.matmul x (Tensor.transpose 0 1 w)) b
+
+/// One tanh-RNN step: h₁ = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh).
+let rnnStep (ps: Tensor list) x h =
+    match ps with
+    | [ wih; whh; bih; bhh ] -> Tensor.tanh (Tensor.add (linear x wih bih) (linear h whh bhh))
+    | _ -> failwith "rnn parameters"
+
+/// One LSTM step, gate rows i, f, g, o: c₁ = σ(f)·c + σ(i)·tanh(g), h₁ = σ(o)·tanh(c₁).
+let lstmStep (ps: Tensor list) x h c =
+    match ps with
+    | [ wih; whh; bih; bhh ] ->
+        let gates = Tensor.add (linear x wih bih) (linear h whh bhh)
+        let size = gates.Shape[1] / 4
+        match Tensor.split 1 (Array.create 4 size) gates with
+        | [ i; f; g; o ] ->
+            let c1 = Tensor.add (Tensor.mul (Tensor.sigmoid f) c) (Tensor.mul (Tensor.sigmoid i) (Tensor.tanh g))
+            Tensor.mul (Tensor.sigmoid o) (Tensor.tanh c1), c1
+        | _ -> failwith "four gates"
+    | _ -> failwith "lstm parameters"
+
+/// One GRU step, gate rows r, z, n: n = tanh(xₙ + r·(h·W_hnᵀ + b_hn)), h₁ = (1 − z)·n + z·h.
+let gruStep (ps: Tensor list) x h =
+    match ps with
+    | [ wih; whh; bih; bhh ] ->
+        let size = wih.Shape[0] / 3
+        match Tensor.split 1 (Array.create 3 size) (linear x wih bih),
+              Tensor.split 1 (Array.create 3 size) (linear h whh bhh) with
+        | [ xr; xz; xn ], [ hr; hz; hn ] ->
+            let r = Tensor.sigmoid (Tensor.add xr hr)
+            let z = Tensor.sigmoid (Tensor.add xz hz)
+            let n = Tensor.tanh (Tensor.add xn (Tensor.mul r hn))
+            Tensor.add (Tensor.mul (Tensor.addScalar 1.0 (Tensor.neg z)) n) (Tensor.mul z h)
+        | _ -> failwith "three gates"
+    | _ -> failwith "gru parameters"
+
+/// Run a step over input [T; N; I] from the initial states [1; N; H]; the outputs stacked, and
+/// the final states with their leading axis back.
+let sequence (step: Tensor -> Tensor list -> Tensor list) (input: Tensor) (states: Tensor list) =
+    let mutable s = states |> List.map (Tensor.squeeze 0)
+    let outputs =
+        [ for t in 0 .. input.Shape[0] - 1 do
+            s <- step (Tensor.slice [| Slice.Index t |] input) s
+            s.Head ]
+    Tensor.stack 0 outputs, s |> List.map (Tensor.unsqueeze 0)
 
 /// The fixture's outputs computed with Tensor ops, or None for ops this layer does not cover.
 let forward (op: string) (p: JsonElement) (inputs: (string * Tensor) list) (consts: (string * Tensor) list) =
@@ -97,6 +145,31 @@ let forward (op: string) (p: JsonElement) (inputs: (string * Tensor) list) (cons
     | "binary_cross_entropy_with_logits" -> // mean of max(z, 0) − z·y + log1p(e^−|z|) = softplus(z) − z·y
         let z = x ()
         out (Tensor.mean [] false (Tensor.sub (Tensor.softplus z) (Tensor.mul z (c "target"))))
+    | "mlp_composite" -> // linear → tanh → linear → mean cross-entropy
+        match List.map snd inputs with
+        | [ x; w1; b1; w2; b2 ] ->
+            let z = linear (Tensor.tanh (linear x w1 b1)) w2 b2
+            let picked = Tensor.gather 1 (Tensor.unsqueeze 1 (c "target")) (Tensor.logSoftmax 1 z)
+            out (Tensor.neg (Tensor.mean [] false picked))
+        | _ -> None
+    | "rnn_tanh_cell" -> Some [ "h1", rnnStep (List.map snd inputs[2..]) (arg 0) (arg 1) ]
+    | "lstm_cell" ->
+        let h1, c1 = lstmStep (List.map snd inputs[3..]) (arg 0) (arg 1) (arg 2)
+        Some [ "h1", h1; "c1", c1 ]
+    | "gru_cell" -> Some [ "h1", gruStep (List.map snd inputs[2..]) (arg 0) (arg 1) ]
+    | "rnn_tanh" ->
+        let ps = List.map snd inputs[2..]
+        let output, last = sequence (fun x s -> [ rnnStep ps x s.Head ]) (arg 0) [ arg 1 ]
+        Some [ "output", output; "h_n", last.Head ]
+    | "gru" ->
+        let ps = List.map snd inputs[2..]
+        let output, last = sequence (fun x s -> [ gruStep ps x s.Head ]) (arg 0) [ arg 1 ]
+        Some [ "output", output; "h_n", last.Head ]
+    | "lstm" ->
+        let ps = List.map snd inputs[3..]
+        let step x (s: Tensor list) = let h, c = lstmStep ps x s[0] s[1] in [ h; c ]
+        let output, last = sequence step (arg 0) [ arg 1; arg 2 ]
+        Some [ "output", output; "h_n", last[0]; "c_n", last[1] ]
     | _ -> None
 
 /// One test per torch_ops file whose op this layer covers: every output at rtol 1e-9, atol 1e-12
