@@ -6,6 +6,8 @@ namespace ScratchML.TensorOps
 open System
 open System.Numerics
 open System.Numerics.Tensors
+open System.Runtime.Intrinsics
+open System.Runtime.InteropServices
 open ScratchML
 
 /// Scalar formulas written once in float64 and rounded once to the element type: the slow path
@@ -111,11 +113,6 @@ module Real =
             interface IUnaryOp with
                 static member Apply(x: 'T) = Real.via Real.sign x
                 static member Run(x, y) = Loops.mapSpan<_, SignOp> x y
-/// [x > 0] (relu′ with relu′(0) = 0).
-[<Struct>] type StepOp =
-            interface IUnaryOp with
-                static member Apply(x: 'T) = Real.via Real.step x
-                static member Run(x, y) = Loops.mapSpan<_, StepOp> x y
 
 /// a + b.
 [<Struct>] type AddOp =
@@ -167,46 +164,112 @@ module Real =
                 static member RunScalarRight(a, b, z) = TensorPrimitives.Min(a, b, z)
                 static member RunScalarLeft(a, b, z) = TensorPrimitives.Min(b, a, z)
 
-/// Comparisons give 1 or 0 in the operands' dtype (scalar loops: TensorPrimitives has no such op).
+/// Comparisons give 1 or 0 in the operands' dtype. TensorPrimitives has none, so they are
+/// vectorised here: a Vector256 comparison yields lanes of all-one bits where true, and
+/// mask AND 1.0 is then exactly 1.0 or 0.0; the tail past the last full vector uses Apply.
 module Compare =
     let inline indicator<'T when 'T :> IFloatingPointIeee754<'T>> (c: bool) : 'T =
         if c then 'T.One else 'T.Zero
+
+    /// z[i] = [a[i] ⋈ b[i]] for the lane comparison `cmp` (tail: 'Op.Apply).
+    let inline vv<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IBinaryOp>
+            ([<InlineIfLambda>] cmp: Vector256<'T> -> Vector256<'T> -> Vector256<'T>)
+            (a: ReadOnlySpan<'T>) (b: ReadOnlySpan<'T>) (z: Span<'T>) =
+        let w, one = Vector256<'T>.Count, Vector256.Create<'T>('T.One)
+        let ra = &MemoryMarshal.GetReference a
+        let rb = &MemoryMarshal.GetReference b
+        let rz = &MemoryMarshal.GetReference z
+        let mutable i = 0
+        while i + w <= z.Length do
+            let mask = cmp (Vector256.LoadUnsafe(&ra, unativeint i)) (Vector256.LoadUnsafe(&rb, unativeint i))
+            Vector256.StoreUnsafe(Vector256.BitwiseAnd(mask, one), &rz, unativeint i)
+            i <- i + w
+        Loops.zipSpan<'T, 'Op> (a.Slice i) (b.Slice i) (z.Slice i)
+
+    /// z[i] = [a[i] ⋈ b] for a scalar b.
+    let inline vs<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IBinaryOp>
+            ([<InlineIfLambda>] cmp: Vector256<'T> -> Vector256<'T> -> Vector256<'T>)
+            (a: ReadOnlySpan<'T>) (b: 'T) (z: Span<'T>) =
+        let w, one, vb = Vector256<'T>.Count, Vector256.Create<'T>('T.One), Vector256.Create<'T>(b)
+        let ra = &MemoryMarshal.GetReference a
+        let rz = &MemoryMarshal.GetReference z
+        let mutable i = 0
+        while i + w <= z.Length do
+            let mask = cmp (Vector256.LoadUnsafe(&ra, unativeint i)) vb
+            Vector256.StoreUnsafe(Vector256.BitwiseAnd(mask, one), &rz, unativeint i)
+            i <- i + w
+        Loops.zipRight<'T, 'Op> (a.Slice i) b (z.Slice i)
+
+    /// z[i] = [a ⋈ b[i]] for a scalar a.
+    let inline sv<'T, 'Op when 'T :> IFloatingPointIeee754<'T> and 'Op :> IBinaryOp>
+            ([<InlineIfLambda>] cmp: Vector256<'T> -> Vector256<'T> -> Vector256<'T>)
+            (a: 'T) (b: ReadOnlySpan<'T>) (z: Span<'T>) =
+        let w, one, va = Vector256<'T>.Count, Vector256.Create<'T>('T.One), Vector256.Create<'T>(a)
+        let rb = &MemoryMarshal.GetReference b
+        let rz = &MemoryMarshal.GetReference z
+        let mutable i = 0
+        while i + w <= z.Length do
+            let mask = cmp va (Vector256.LoadUnsafe(&rb, unativeint i))
+            Vector256.StoreUnsafe(Vector256.BitwiseAnd(mask, one), &rz, unativeint i)
+            i <- i + w
+        Loops.zipLeft<'T, 'Op> a (b.Slice i) (z.Slice i)
 
 /// [a > b] as 1/0.
 [<Struct>] type GtOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_GreaterThan(a, b))
-                static member Run(a, b, z) = Loops.zipSpan<_, GtOp> a b z
-                static member RunScalarRight(a, b, z) = Loops.zipRight<_, GtOp> a b z
-                static member RunScalarLeft(a, b, z) = Loops.zipLeft<_, GtOp> a b z
+                static member Run(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vv<'T, GtOp> (fun x y -> Vector256.GreaterThan(x, y)) a b z
+                static member RunScalarRight(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vs<'T, GtOp> (fun x y -> Vector256.GreaterThan(x, y)) a b z
+                static member RunScalarLeft(a: 'T, b, z) =
+                    Compare.sv<'T, GtOp> (fun x y -> Vector256.GreaterThan(x, y)) a b z
 /// [a ≥ b] as 1/0.
 [<Struct>] type GeOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_GreaterThanOrEqual(a, b))
-                static member Run(a, b, z) = Loops.zipSpan<_, GeOp> a b z
-                static member RunScalarRight(a, b, z) = Loops.zipRight<_, GeOp> a b z
-                static member RunScalarLeft(a, b, z) = Loops.zipLeft<_, GeOp> a b z
+                static member Run(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vv<'T, GeOp> (fun x y -> Vector256.GreaterThanOrEqual(x, y)) a b z
+                static member RunScalarRight(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vs<'T, GeOp> (fun x y -> Vector256.GreaterThanOrEqual(x, y)) a b z
+                static member RunScalarLeft(a: 'T, b, z) =
+                    Compare.sv<'T, GeOp> (fun x y -> Vector256.GreaterThanOrEqual(x, y)) a b z
 /// [a < b] as 1/0.
 [<Struct>] type LtOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_LessThan(a, b))
-                static member Run(a, b, z) = Loops.zipSpan<_, LtOp> a b z
-                static member RunScalarRight(a, b, z) = Loops.zipRight<_, LtOp> a b z
-                static member RunScalarLeft(a, b, z) = Loops.zipLeft<_, LtOp> a b z
+                static member Run(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vv<'T, LtOp> (fun x y -> Vector256.LessThan(x, y)) a b z
+                static member RunScalarRight(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vs<'T, LtOp> (fun x y -> Vector256.LessThan(x, y)) a b z
+                static member RunScalarLeft(a: 'T, b, z) =
+                    Compare.sv<'T, LtOp> (fun x y -> Vector256.LessThan(x, y)) a b z
 /// [a ≤ b] as 1/0.
 [<Struct>] type LeOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_LessThanOrEqual(a, b))
-                static member Run(a, b, z) = Loops.zipSpan<_, LeOp> a b z
-                static member RunScalarRight(a, b, z) = Loops.zipRight<_, LeOp> a b z
-                static member RunScalarLeft(a, b, z) = Loops.zipLeft<_, LeOp> a b z
+                static member Run(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vv<'T, LeOp> (fun x y -> Vector256.LessThanOrEqual(x, y)) a b z
+                static member RunScalarRight(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vs<'T, LeOp> (fun x y -> Vector256.LessThanOrEqual(x, y)) a b z
+                static member RunScalarLeft(a: 'T, b, z) =
+                    Compare.sv<'T, LeOp> (fun x y -> Vector256.LessThanOrEqual(x, y)) a b z
 /// [a = b] as 1/0.
 [<Struct>] type EqOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_Equality(a, b))
-                static member Run(a, b, z) = Loops.zipSpan<_, EqOp> a b z
-                static member RunScalarRight(a, b, z) = Loops.zipRight<_, EqOp> a b z
-                static member RunScalarLeft(a, b, z) = Loops.zipLeft<_, EqOp> a b z
+                static member Run(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vv<'T, EqOp> (fun x y -> Vector256.Equals(x, y)) a b z
+                static member RunScalarRight(a: ReadOnlySpan<'T>, b, z) =
+                    Compare.vs<'T, EqOp> (fun x y -> Vector256.Equals(x, y)) a b z
+                static member RunScalarLeft(a: 'T, b, z) =
+                    Compare.sv<'T, EqOp> (fun x y -> Vector256.Equals(x, y)) a b z
+/// step x = [x > 0] (relu′, with relu′(0) = 0): the vectorised x > 0.
+[<Struct>] type StepOp =
+            interface IUnaryOp with
+                static member Apply(x: 'T) = Real.via Real.step x
+                static member Run(x: ReadOnlySpan<'T>, y) =
+                    Compare.vs<'T, GtOp> (fun a b -> Vector256.GreaterThan(a, b)) x 'T.Zero y
 
 /// The tensor-level entry points: dispatch once on the dtype, then run the typed kernel.
 module Elementwise =
