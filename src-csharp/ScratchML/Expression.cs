@@ -172,6 +172,11 @@ public sealed class Expression : IEquatable<Expression>
     /// <summary>The number of distinct nodes of the graph (shared sub-expressions count once).</summary>
     public int NodeCount => Order.topological(ListModule.OfSeq(new[] { Node })).Length;
 
+    /// <summary>The number of nodes written out when the graph is printed as one formula
+    /// (shared sub-expressions count once per use, so this can be far larger than
+    /// <see cref="NodeCount"/>; <see cref="ToListing"/> stays linear).</summary>
+    public long ExpandedSize => Order.expandedSize(Node);
+
     /// <summary>Infix text that <see cref="Parse"/> reads back (for scalar expressions).</summary>
     public override string ToString() => Print.infix(Node);
     /// <summary>LaTeX source of the expression.</summary>

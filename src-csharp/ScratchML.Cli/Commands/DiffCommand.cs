@@ -7,6 +7,9 @@ namespace ScratchML.Cli;
 /// parser's syntax so it can be fed back; --steps shows the raw chain rule and the rules fired.</summary>
 public static class DiffCommand
 {
+    /// <summary>Above this many nodes, one formula is too long to read: a listing is printed.</summary>
+    public const long MaxFormulaNodes = 200_000;
+
     /// <summary>Builds the command.</summary>
     public static Command Create()
     {
@@ -33,7 +36,15 @@ public static class DiffCommand
                 Console.WriteLine($"nodes:       {raw.NodeCount} raw, {simplified.Result.NodeCount} simplified; derived in {tDiff:F1} ms, simplified in {tSimplify:F1} ms");
             }
             var d = simplified.Result;
-            Console.WriteLine(p.GetValue(latex) ? d.ToLatex() : p.GetValue(dot) ? d.ToDot() : d.ToString());
+            if (p.GetValue(dot)) Console.WriteLine(d.ToDot());
+            else if (d.ExpandedSize > MaxFormulaNodes)
+            {
+                // One formula would repeat shared parts exponentially often: print one `let` per
+                // shared node instead (linear in the graph), and say why.
+                Console.Error.WriteLine($"note: the derivative written as one formula has {d.ExpandedSize} nodes ({d.NodeCount} shared); printing a let listing");
+                Console.WriteLine(d.ToListing());
+            }
+            else Console.WriteLine(p.GetValue(latex) ? d.ToLatex() : d.ToString());
             return 0;
         });
         return command;

@@ -34,3 +34,15 @@ module Order =
             | Node.Apply (_, args) -> for a in args do uses[a.Id] <- uses.GetValueOrDefault(a.Id) + 1
             | _ -> ()
         uses
+
+    /// Nodes of the tree expansion (what printing the DAG as one formula writes out), saturating
+    /// at Int64.MaxValue: shared sub-graphs count once per use, so it can be exponential in N.
+    let expandedSize (root: Expr) : int64 =
+        let size = Dictionary<int, int64>()
+        for e in topological [ root ] do
+            size[e.Id] <-
+                match e.Node with
+                | Node.Apply (_, args) ->
+                    args |> List.fold (fun total a -> let s = total + size[a.Id] in if s < total then System.Int64.MaxValue else s) 1L
+                | _ -> 1L
+        size[root.Id]
