@@ -52,6 +52,7 @@ let featureNames =
 
 /// Run W4 and emit explain_s, predict_s, lime_overhead_s, explainer_init_s (medians).
 let run (threads: int) (emit: string -> unit) =
+    Parallelism.MaxDegree <- max 1 threads
     let data, classNames = load ()
     let d = Array2D.length2 data
     let training = Array2D.init 400 d (fun i j -> data[i, j])

@@ -42,6 +42,7 @@ let classify (texts: string[]) =
 
 /// Run W5 and emit explain_s, predict_s, lime_overhead_s (medians over the 10 documents).
 let run (threads: int) (emit: string -> unit) =
+    Parallelism.MaxDegree <- max 1 threads
     let docs = documents ()
     let options = { Text.defaults with ClassNames = [| "neg"; "pos" |] }
     // The prediction phase's wall time: first batch start to last batch end (batches may run

@@ -73,7 +73,7 @@ module Explain =
         let parts =
             if batching.Parallel && starts.Length > 1 then
                 let parts = Array.zeroCreate starts.Length
-                Parallel.For(0, starts.Length, fun b -> parts[b] <- call starts[b]) |> ignore
+                Parallelism.forEach starts.Length (fun b -> parts[b] <- call starts[b])
                 parts
             else Array.map call starts
         let cols = if parts.Length = 0 then 0 else Array2D.length2 parts[0]

@@ -5,8 +5,21 @@
 /// them in order. Layer: Lime. Read next: Kernels.fs.
 namespace ScratchML.Lime
 
+open System
 open System.Threading.Tasks
 open ScratchML
+
+/// How many cores LIME's loops may use (sampling, Gram matrices, perturbed texts, parallel
+/// classifier batches). Results never depend on it: work is split so each output has one author.
+[<RequireQualifiedAccess>]
+module Parallelism =
+    /// The most threads a loop uses (default: all processors).
+    let mutable MaxDegree = Environment.ProcessorCount
+
+    /// Run body 0 .. count−1, on up to MaxDegree threads.
+    let forEach (count: int) (body: int -> unit) =
+        if MaxDegree <= 1 || count <= 1 then for i in 0 .. count - 1 do body i
+        else Parallel.For(0, count, ParallelOptions(MaxDegreeOfParallelism = MaxDegree), body) |> ignore
 
 [<RequireQualifiedAccess>]
 module Sampling =
@@ -25,7 +38,7 @@ module Sampling =
         if n > 512 then
             let chunks = 8
             let size = (n - 1 + chunks - 1) / chunks
-            Parallel.For(0, chunks, fun c ->
-                for i in 1 + c * size .. min (n - 1) ((c + 1) * size) do body i) |> ignore
+            Parallelism.forEach chunks (fun c ->
+                for i in 1 + c * size .. min (n - 1) ((c + 1) * size) do body i)
         else
             for i in 1 .. n - 1 do body i

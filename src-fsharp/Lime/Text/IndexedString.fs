@@ -101,21 +101,28 @@ module IndexedString =
     let stringPositions (s: IndexedString) (id: int) = s.Positions[id] |> Array.map (fun p -> s.StringStart[p])
 
     /// inverse_removing with the removed features given as a mask over feature ids: one pass
-    /// measuring the result, one filling it (the fast path of the text explainer).
+    /// measuring the result, one copying the kept runs of the raw text (consecutive kept pieces
+    /// are contiguous in it) straight into the new string.
     let inverseRemovingMask (s: IndexedString) (removed: int -> bool) =
         let mutable length = 0
         for i in 0 .. s.Pieces.Length - 1 do
             let f = s.PieceFeature[i]
             if f < 0 || not (removed f) then length <- length + s.Pieces[i].Length
             elif not s.Bow then length <- length + s.MaskString.Length
-        let chars = Array.zeroCreate<char> length
-        let mutable at = 0
-        for i in 0 .. s.Pieces.Length - 1 do
-            let f = s.PieceFeature[i]
-            let piece = if f < 0 || not (removed f) then s.Pieces[i] elif not s.Bow then s.MaskString else ""
-            piece.CopyTo(0, chars, at, piece.Length)
-            at <- at + piece.Length
-        String(chars)
+        String.Create(length, s, fun (span: Span<char>) s ->
+            let raw = s.Raw.AsSpan()
+            let mutable at, runStart = 0, 0
+            for i in 0 .. s.Pieces.Length - 1 do
+                let f = s.PieceFeature[i]
+                if f >= 0 && removed f then
+                    let start = s.Utf16Start[i]
+                    raw.Slice(runStart, start - runStart).CopyTo(span.Slice at)
+                    at <- at + start - runStart
+                    if not s.Bow then
+                        s.MaskString.AsSpan().CopyTo(span.Slice at)
+                        at <- at + s.MaskString.Length
+                    runStart <- start + s.Pieces[i].Length
+            raw.Slice(runStart).CopyTo(span.Slice at))
 
     /// inverse_removing: the text without the given features. Bow: their pieces disappear;
     /// otherwise each removed occurrence becomes MaskString. A text with no words and Bow = false

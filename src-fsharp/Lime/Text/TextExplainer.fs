@@ -84,10 +84,9 @@ module Text =
                        (classifier: string[] -> float[,]) (explainOptions: TextExplainOptions) =
         let n, d = Array2D.length1 data, Array2D.length2 data
         let texts = Array.zeroCreate n
-        Parallel.For(0, n, fun i ->
+        Parallelism.forEach n (fun i ->
             if i = 0 then texts[0] <- indexed.Raw
             else texts[i] <- IndexedString.inverseRemovingMask indexed (fun j -> data[i, j] = 0.0))
-        |> ignore
         let predictions = Explain.inBatches explainOptions.Batching n (fun start count -> classifier texts[start .. start + count - 1])
         Explain.checkPredictions Mode.Classification predictions
         let distances = Kernels.distances explainOptions.Distance data |> Array.map (fun x -> x * 100.0)
