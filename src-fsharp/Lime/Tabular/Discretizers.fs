@@ -200,20 +200,40 @@ module Discretizer =
     /// One draw of N(0,1) truncated to [a, b] from one uniform u.
     let truncatedNormal (a: float) (b: float) (u: float) = truncatedNormalSampler a b u
 
-    /// A sampler of values for bin k of a feature (get_undiscretize_values): u ↦ mean + std·z with
-    /// z ~ N(0,1) truncated to [(min − mean)/std, (max − mean)/std]; None when min = max, where
-    /// LIME returns the z-bound (min − mean)/std itself, not a value (a quirk of the original,
-    /// kept on purpose; no uniform is drawn then).
-    let binSampler (fb: FeatureBins) (k: int) : Choice<float, float -> float> =
-        let mean, std = fb.Means[k], fb.Stds[k]
-        let minz, maxz = (fb.Mins[k] - mean) / std, (fb.Maxs[k] - mean) / std
-        if minz = maxz then Choice1Of2 minz
-        else
-            let z = truncatedNormalSampler minz maxz
-            Choice2Of2 (fun u -> mean + std * z u)
+    /// How to draw a value for one bin (get_undiscretize_values), precomputed so the sampling
+    /// loop calls no closures: value = mean + std·z, z ~ N(0,1) truncated to [a, b] =
+    /// [(min − mean)/std, (max − mean)/std] by inversion between the CDF values P0, P1 (upper-tail
+    /// values when UpperTail). When min = max LIME returns the z-bound a itself, not a value (a
+    /// quirk of the original, kept on purpose).
+    type BinDraw =
+        { Fixed: bool
+          Mean: float
+          Std: float
+          A: float
+          B: float
+          UpperTail: bool
+          P0: float
+          P1: float }
 
-    /// A value for bin k of a feature drawn from `rng` (see `binSampler`).
+    /// The draw parameters of bin k of a feature.
+    let binDraw (fb: FeatureBins) (k: int) =
+        let mean, std = fb.Means[k], fb.Stds[k]
+        let a, b = (fb.Mins[k] - mean) / std, (fb.Maxs[k] - mean) / std
+        let upper = a >= 0.0
+        { Fixed = (a = b); Mean = mean; Std = std; A = a; B = b; UpperTail = upper
+          P0 = (if upper then phi -b else phi a)
+          P1 = (if upper then phi -a else phi b) }
+
+    /// The bin's value for one uniform u ∈ [0, 1) (u is ignored for a fixed bin).
+    let drawValue (d: BinDraw) (u: float) =
+        if d.Fixed then d.A
+        else
+            let q = normalQuantile (d.P0 + u * (d.P1 - d.P0))
+            let z = if d.UpperTail then -q else q
+            let z = if Double.IsNaN z then d.A elif z < d.A then d.A elif z > d.B then d.B else z
+            d.Mean + d.Std * z
+
+    /// A value for bin k of a feature drawn from `rng` (one uniform unless the bin is fixed).
     let undiscretize (fb: FeatureBins) (k: int) (rng: ScratchML.SplitMix64) =
-        match binSampler fb k with
-        | Choice1Of2 fixedValue -> fixedValue
-        | Choice2Of2 draw -> draw (rng.Uniform())
+        let d = binDraw fb k
+        if d.Fixed then d.A else drawValue d (rng.Uniform())

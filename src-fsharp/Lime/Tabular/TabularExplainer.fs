@@ -165,7 +165,7 @@ module Tabular =
                 | None -> None)
         let samplers =
             match ex.Discretizer with
-            | Some disc -> disc.Bins |> Array.map (Option.map (fun fb -> Array.init fb.Means.Length (Discretizer.binSampler fb)))
+            | Some disc -> disc.Bins |> Array.map (Option.map (fun fb -> Array.init fb.Means.Length (Discretizer.binDraw fb)))
             | None -> Array.create d None
         Sampling.rows seed numSamples (2 * d) (fun rng i ->
             for j in 0 .. d - 1 do
@@ -180,10 +180,7 @@ module Tabular =
                     let u = rng.Uniform()
                     inverse[i, j] <-
                         match samplers[j] with
-                        | Some bins ->
-                            match bins[int category] with
-                            | Choice1Of2 fixedValue -> fixedValue
-                            | Choice2Of2 draw -> draw u
+                        | Some bins -> Discretizer.drawValue bins[int category] u
                         | None -> category)
         for j in 0 .. d - 1 do
             inverse[0, j] <- instance[j]
@@ -217,9 +214,14 @@ module Tabular =
     let explainSamples (ex: TabularExplainer) (instance: float[]) (data: float[,]) (inverse: float[,])
                        (classifier: float[,] -> float[,]) (options: TabularExplainOptions) =
         let n, d = Array2D.length1 data, Array2D.length2 data
-        let scaled = Array2D.zeroCreate n d
-        for i in 0 .. n - 1 do
-            for j in 0 .. d - 1 do scaled[i, j] <- (data[i, j] - ex.ScalerMean[j]) / ex.ScalerScale[j]
+        let identity = Array.forall ((=) 0.0) ex.ScalerMean && Array.forall ((=) 1.0) ex.ScalerScale
+        let scaled =
+            if identity then data // discretized: (x − 0)/1 = x, no copy
+            else
+                let scaled = Array2D.zeroCreate n d
+                for i in 0 .. n - 1 do
+                    for j in 0 .. d - 1 do scaled[i, j] <- (data[i, j] - ex.ScalerMean[j]) / ex.ScalerScale[j]
+                scaled
         let distances = Kernels.distances options.Distance scaled
         let predictions =
             Explain.inBatches options.Batching n (fun start count ->
