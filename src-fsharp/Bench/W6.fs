@@ -31,6 +31,7 @@ let classifier (threads: int) (batch: RgbImage[]) : float[,] =
 
 /// Run W6 and emit explain_s, predict_s, lime_overhead_s and quickshift_s (with the segment count).
 let run (threads: int) (emit: string -> unit) =
+    Parallelism.MaxDegree <- max 1 threads // the base's loops (ridge Gram) use the same threads
     let image = ImageFile.load (BenchData.file "chelsea224.ppm")
     let options = { ImageExplainerOptions.Defaults with Seed = 0; Threads = threads }
     // LimeImageExplainer(random_state=0)
