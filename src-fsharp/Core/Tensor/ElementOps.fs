@@ -168,6 +168,7 @@ module Real =
 /// vectorised here: a Vector256 comparison yields lanes of all-one bits where true, and
 /// mask AND 1.0 is then exactly 1.0 or 0.0; the tail past the last full vector uses Apply.
 module Compare =
+    /// [c] = 1 if c else 0, in the element type.
     let inline indicator<'T when 'T :> IFloatingPointIeee754<'T>> (c: bool) : 'T =
         if c then 'T.One else 'T.Zero
 

@@ -1,6 +1,6 @@
 /// Kernels: the strided loop nest every op runs on, and the typed loops written once for float32
 /// and float64 (generic math over 'T, specialised by the JIT, dispatched once per call).
-/// Layer: Tensor. Read next: Create.fs (making tensors), then Elementwise.fs.
+/// Layer: Tensor. Read next: Create.fs (making tensors); ElementOps.fs shows the ops it runs.
 namespace ScratchML.TensorOps
 
 #nowarn "3535" // declaring interfaces with static abstract members: that is the point here
@@ -10,8 +10,9 @@ open System.Numerics
 open System.Numerics.Tensors
 open ScratchML
 
-/// An elementwise y = f(x), written once for every float type. `Run` is the contiguous fast path
-/// (usually one TensorPrimitives call over a span); `Apply` handles one element of a strided run.
+/// An elementwise y = f(x), written once for every float type. `Run` transforms a contiguous span
+/// (usually one TensorPrimitives call; strided runs are gathered into a span first); `Apply` is
+/// the one-element definition, the scalar loop for ops TensorPrimitives lacks.
 type IUnaryOp =
     static abstract Apply<'T when 'T :> IFloatingPointIeee754<'T>> : 'T -> 'T
     static abstract Run<'T when 'T :> IFloatingPointIeee754<'T>> :
