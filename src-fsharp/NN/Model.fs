@@ -23,8 +23,9 @@ type InitScheme =
     /// symmetric(1/√fan_in), one stream with seed 42 (the model's seed is not used).
     | Splitmix
 
-/// Host-side helpers on tensors the model owns (contiguous, row-major).
-module internal Buffers =
+/// Host-side helpers on the contiguous row-major tensors a model owns and fills in place.
+[<RequireQualifiedAccess>]
+module Buffers =
     /// A zero-filled contiguous tensor.
     let zeros (dtype: DType) (shape: int[]) =
         let n = Shape.numel shape
@@ -187,9 +188,10 @@ module Model =
                     | true, v -> m, Buffers.zeros model.DType v.Shape
                     | _ -> () ]
             let env =
-                [ "x", xBuffer; "y", yBuffer
+                [ yield "x", xBuffer
+                  yield "y", yBuffer
                   yield! model.Named
-                  for m, t in masks -> m.Name, t ]
+                  for m, t in masks do yield m.Name, t ]
             let p = { Run = compile outputs env; X = xBuffer; Y = yBuffer; Masks = masks }
             model.Plans[key] <- p
             p
