@@ -6,7 +6,7 @@ namespace ScratchML.Bench
 module Workloads =
     /// Name → (one-line description, runner). A workload that has not landed is simply absent.
     let all : (string * (string * (int -> (string -> unit) -> unit))) list =
-        [ ]
+        [ "w0", ("GEMM C = A·B, n = 256/512/1024, float32 and float64", W0.run) ]
 
     /// Run a workload by name (case-insensitive); an unknown name lists the known ones.
     let run (name: string) (threads: int) (emit: string -> unit) =

@@ -1,0 +1,256 @@
+/// GEMM, C = A·B, written by hand: packing, cache blocking, a register micro-kernel, 2 threads.
+/// Layer: Tensor (uses GemmKernels.fs). Read next: the Tensor ops (matmul calls sgemm/dgemm).
+///
+/// Why not three nested loops: a naive loop loads ~2 numbers per multiply-add, from wherever
+/// they lie in memory. A Zen 3 core can do 2 FMAs of 8 float32 lanes per cycle (32 flops) but
+/// load only ~2 vectors per cycle, and from L2/L3 far fewer. The cure has three parts:
+/// 1. Register blocking: a micro-kernel keeps an MR×NR tile of C in registers (6×16 float32,
+///    6×8 float64, 12 ymm registers) and per step p loads MR values of A and NR of B for
+///    MR·NR multiply-adds — 96 FMA lanes per 22 loaded numbers instead of 1 per 2.
+/// 2. Packing: the A rows and B columns a micro-kernel reads are copied once into contiguous
+///    "micro-panels" (A: MR rows, stored column by column; B: NR columns, stored row by row),
+///    so the kernel streams them with unit stride whatever the caller's strides are (a
+///    transposed view is just another pair of strides) and edges are zero-padded to full tiles.
+/// 3. Cache blocking (the BLIS loop nest): k is cut into blocks of KC, the rows of A into
+///    blocks of MC, the columns of B into blocks of NC, so that
+///      - one B micro-panel (KC×NR) stays in L1 (32 KiB) while MC/MR A micro-panels pass it;
+///      - the packed A block (MC×KC) stays in L2 (512 KiB) while all NC/NR B panels pass it;
+///      - the packed B block (KC×NC) lives in L3 and is reused by every A block.
+namespace ScratchML
+
+#nowarn "9" // NativePtr: unverifiable pointer code, on purpose (arrays are pinned by `fixed`)
+
+open System
+open System.Runtime.CompilerServices
+open System.Runtime.InteropServices
+open System.Runtime.Intrinsics.X86
+open System.Threading.Tasks
+open Microsoft.FSharp.NativeInterop
+
+/// Per-thread packing buffers, allocated once and reused: a GEMM allocates nothing per call.
+/// Pinned (on the pinned object heap) so a raw pointer into them stays valid; 64-byte aligned so
+/// every packed micro-panel starts on a cache line.
+type internal GemmWorkspace private () =
+    [<ThreadStatic; DefaultValue>]
+    static val mutable private buffer: byte[]
+
+    /// An aligned pointer to at least `bytes` bytes owned by the calling thread.
+    static member Get(bytes: int) : nativeint =
+        let mutable buffer = GemmWorkspace.buffer
+        if isNull buffer || buffer.Length < bytes + 64 then
+            buffer <- GC.AllocateUninitializedArray<byte>(bytes + 64, pinned = true)
+            GemmWorkspace.buffer <- buffer
+        (Marshal.UnsafeAddrOfPinnedArrayElement(buffer, 0) + 63n) &&& ~~~63n
+
+[<RequireQualifiedAccess>]
+module Gemm =
+    /// Threads the library uses for large products by default: the processors, at most 2.
+    let mutable defaultThreads = max 1 (min Environment.ProcessorCount 2)
+
+    /// Tests set this to run the portable scalar kernel on a machine that has AVX2 and FMA.
+    let mutable internal forceFallback = false
+
+    /// Below this many multiply-adds (m·n·k) a product stays on one thread: starting a second
+    /// one costs a few µs, about what a 128³ product takes.
+    let mutable internal parallelThreshold = 128L * 128L * 128L
+
+    let private useAvx () = Avx2.IsSupported && Fma.IsSupported && not forceFallback
+
+    let inline private roundUp x step = (x + step - 1) / step * step
+
+    /// Pack the mc×kc block of A starting at `a` into ⌈mc/MR⌉ micro-panels: panel r holds
+    /// rows r·MR … r·MR+MR−1, column by column (MR numbers per column p), zero-padded past mc.
+    let inline private packA (mr: int) (mc: int) (kc: int) (a: nativeptr< ^T>) (rs: int) (cs: int)
+                             (dst: nativeptr< ^T>) =
+        let zero = LanguagePrimitives.GenericZero< ^T>
+        let mutable i = 0
+        while i < mc do
+            let rows = min mr (mc - i)
+            let panel = NativePtr.add dst (i * kc) // (i / mr) panels of kc·mr numbers before it
+            if abs cs <= abs rs then // rows are the contiguous direction: read each row in turn
+                for r in 0 .. rows - 1 do
+                    let src = NativePtr.add a ((i + r) * rs)
+                    for p in 0 .. kc - 1 do
+                        NativePtr.set panel (p * mr + r) (NativePtr.get src (p * cs))
+            else // columns are contiguous (A is a transposed view): read MR numbers per column
+                for p in 0 .. kc - 1 do
+                    let src = NativePtr.add a (p * cs + i * rs)
+                    for r in 0 .. rows - 1 do
+                        NativePtr.set panel (p * mr + r) (NativePtr.get src (r * rs))
+            for r in rows .. mr - 1 do
+                for p in 0 .. kc - 1 do
+                    NativePtr.set panel (p * mr + r) zero
+            i <- i + mr
+
+    /// Pack the kc×nc block of B starting at `b` into ⌈nc/NR⌉ micro-panels: panel s holds
+    /// columns s·NR … s·NR+NR−1, row by row (NR numbers per row p), zero-padded past nc.
+    let inline private packB (nr: int) (kc: int) (nc: int) (b: nativeptr< ^T>) (rs: int) (cs: int)
+                             (dst: nativeptr< ^T>) =
+        let zero = LanguagePrimitives.GenericZero< ^T>
+        let rowBytes = uint32 (nr * sizeof< ^T>)
+        let mutable j = 0
+        while j < nc do
+            let cols = min nr (nc - j)
+            let panel = NativePtr.add dst (j * kc)
+            if cs = 1 && cols = nr then // row-major B: each row of the panel is one block copy
+                for p in 0 .. kc - 1 do
+                    Unsafe.CopyBlockUnaligned(
+                        NativePtr.toVoidPtr (NativePtr.add panel (p * nr)),
+                        NativePtr.toVoidPtr (NativePtr.add b (p * rs + j)), rowBytes)
+            elif abs cs <= abs rs then
+                for p in 0 .. kc - 1 do
+                    let src = NativePtr.add b (p * rs + j * cs)
+                    for q in 0 .. nr - 1 do
+                        NativePtr.set panel (p * nr + q) (if q < cols then NativePtr.get src (q * cs) else zero)
+            else // B is a transposed view: each column is contiguous
+                for q in 0 .. nr - 1 do
+                    let src = NativePtr.add b ((j + q) * cs)
+                    for p in 0 .. kc - 1 do
+                        NativePtr.set panel (p * nr + q) (if q < cols then NativePtr.get src (p * rs) else zero)
+            j <- j + nr
+
+    /// One thread's product over pinned pointers: the five BLIS loops around the micro-kernel
+    /// `tile kc aPanel bPanel c ldc add` (add = false on the first k block: C is overwritten).
+    /// Edge tiles (m or n not a multiple of MR or NR) are computed into a scratch tile, and only
+    /// their valid mr×nr corner is copied to C: C is never written outside its m×n block.
+    let inline private serial (mr: int) (nr: int) (kcMax: int) (mcMax: int) (ncMax: int) tile
+                              m n k (a: nativeptr< ^T>) aRs aCs (b: nativeptr< ^T>) bRs bCs
+                              (c: nativeptr< ^T>) (ldc: int) =
+        let ncAlloc = min ncMax (roundUp n nr)
+        let aSize, bSize = mcMax * kcMax, kcMax * ncAlloc // mcMax·kcMax·size is a multiple of 64
+        let ws = GemmWorkspace.Get((aSize + bSize + mr * nr) * sizeof< ^T>)
+        let ap = NativePtr.ofNativeInt< ^T> ws
+        let bp = NativePtr.add ap aSize
+        let scratch = NativePtr.add bp bSize
+        for jc in 0 .. ncMax .. n - 1 do
+            let nc = min ncMax (n - jc)
+            for pc in 0 .. kcMax .. k - 1 do
+                let kc = min kcMax (k - pc)
+                let add = pc > 0
+                packB nr kc nc (NativePtr.add b (pc * bRs + jc * bCs)) bRs bCs bp
+                for ic in 0 .. mcMax .. m - 1 do
+                    let mc = min mcMax (m - ic)
+                    packA mr mc kc (NativePtr.add a (ic * aRs + pc * aCs)) aRs aCs ap
+                    for jr in 0 .. nr .. nc - 1 do
+                        let bPanel = NativePtr.add bp (jr * kc)
+                        let cols = min nr (nc - jr)
+                        for ir in 0 .. mr .. mc - 1 do
+                            let aPanel = NativePtr.add ap (ir * kc)
+                            let rows = min mr (mc - ir)
+                            let cTile = NativePtr.add c ((ic + ir) * ldc + jc + jr)
+                            if rows = mr && cols = nr then
+                                tile kc aPanel bPanel cTile ldc add
+                            else
+                                tile kc aPanel bPanel scratch nr false
+                                for i in 0 .. rows - 1 do
+                                    for j in 0 .. cols - 1 do
+                                        let s = NativePtr.get scratch (i * nr + j)
+                                        let t = NativePtr.add cTile (i * ldc)
+                                        NativePtr.set t j (if add then NativePtr.get t j + s else s)
+
+    /// Throws unless every element the strides reach lies inside the array.
+    let private checkOperand name (length: int) (off: int) rows cols (rs: int) (cs: int) =
+        if rows > 0 && cols > 0 then
+            let r, q = int64 (rows - 1) * int64 rs, int64 (cols - 1) * int64 cs
+            let lo = int64 off + min 0L r + min 0L q
+            let hi = int64 off + max 0L r + max 0L q
+            if lo < 0L || hi >= int64 length then
+                invalidArg name $"{rows}x{cols} view (offset {off}, strides {rs},{cs}) reaches \
+                                  [{lo}, {hi}] outside an array of {length}"
+
+    let private checkArgs threads m n k aLen aOff aRs aCs bLen bOff bRs bCs cLen cOff ldc =
+        if threads < 1 then invalidArg "threads" $"threads must be at least 1, got {threads}"
+        if m < 0 || n < 0 || k < 0 then invalidArg "m" $"negative size m={m} n={n} k={k}"
+        if m > 1 && ldc < n then invalidArg "ldc" $"ldc={ldc} is less than n={n}"
+        checkOperand "a" aLen aOff m k aRs aCs
+        checkOperand "b" bLen bOff k n bRs bCs
+        checkOperand "c" cLen cOff m n ldc 1
+
+    /// Split C into `parts` disjoint blocks of whole tiles — rows when m ≥ n, else columns —
+    /// and run `block (i0, rows, j0, cols)` on each, the last on the calling thread. The blocks
+    /// share reads of A and B but never a write, so no locking is needed; each thread packs
+    /// its own panels (duplicated packing is O(k·n), small beside the O(m·n·k) product).
+    let private split threads (mr: int) (nr: int) m n k (block: int * int * int * int -> unit) =
+        let parts =
+            if threads <= 1 || int64 m * int64 n * int64 k < parallelThreshold then 1
+            elif m >= n then min threads ((m + mr - 1) / mr)
+            else min threads ((n + nr - 1) / nr)
+        if parts = 1 then
+            block (0, m, 0, n)
+        else
+            let ranges =
+                let size, step = (if m >= n then m, mr else n, nr)
+                let chunk = roundUp ((size + parts - 1) / parts) step
+                [ for s in 0 .. chunk .. size - 1 -> s, min chunk (size - s) ]
+                |> List.map (fun (s, len) -> if m >= n then (s, len, 0, n) else (0, m, s, len))
+            let others = ranges |> List.tail |> List.map (fun r -> Task.Run(fun () -> block r))
+            block (List.head ranges)
+            Task.WaitAll(Array.ofList others)
+
+    /// The public entry for one dtype: check, handle k = 0, pin, split, run `serial` per block.
+    let inline private gemm threads m n k (a: ^T[]) aOff aRs aCs (b: ^T[]) bOff bRs bCs
+                            (c: ^T[]) cOff ldc mr nr (run: _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> unit) =
+        checkArgs threads m n k a.Length aOff aRs aCs b.Length bOff bRs bCs c.Length cOff ldc
+        if m > 0 && n > 0 then
+            if k = 0 then // an empty sum: C = 0
+                for i in 0 .. m - 1 do
+                    Array.fill c (cOff + i * ldc) n LanguagePrimitives.GenericZero< ^T>
+            else
+                use pa = fixed a
+                use pb = fixed b
+                use pc = fixed c
+                // nativeints cross into the worker closures; each block offsets its own views
+                let pa, pb, pc = NativePtr.toNativeInt pa, NativePtr.toNativeInt pb, NativePtr.toNativeInt pc
+                split threads mr nr m n k (fun (i0, rows, j0, cols) ->
+                    let a0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pa) (aOff + i0 * aRs)
+                    let b0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pb) (bOff + j0 * bCs)
+                    let c0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pc) (cOff + i0 * ldc + j0)
+                    run rows cols k a0 aRs aCs b0 bRs bCs c0 ldc)
+
+    // Block sizes for Zen 3 (32 KiB L1d, 512 KiB L2 per core), measured on this machine:
+    // float32: KC·NR·4 = 256·16·4 = 16 KiB of B panel in L1; MC·KC·4 = 144·256·4 = 144 KiB in L2.
+    // float64: KC·NR·8 = 256·8·8 = 16 KiB in L1;             MC·KC·8 = 72·256·8 = 144 KiB in L2.
+    [<Literal>]
+    let private KC32 = 256
+    [<Literal>]
+    let private MC32 = 144
+    [<Literal>]
+    let private NC32 = 4080
+    [<Literal>]
+    let private KC64 = 256
+    [<Literal>]
+    let private MC64 = 72
+    [<Literal>]
+    let private NC64 = 4080
+
+    let private serial32 m n k a aRs aCs b bRs bCs c ldc =
+        if useAvx () then
+            serial GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC32 GemmKernels.tile32Avx
+                m n k a aRs aCs b bRs bCs c ldc
+        else
+            serial GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC32 GemmKernels.tile32Scalar
+                m n k a aRs aCs b bRs bCs c ldc
+
+    let private serial64 m n k a aRs aCs b bRs bCs c ldc =
+        if useAvx () then
+            serial GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC64 GemmKernels.tile64Avx
+                m n k a aRs aCs b bRs bCs c ldc
+        else
+            serial GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC64 GemmKernels.tile64Scalar
+                m n k a aRs aCs b bRs bCs c ldc
+
+    /// C[m×n] = A[m×k]·B[k×n] in float32 (C overwritten): cᵢⱼ = Σₚ aᵢₚ·bₚⱼ with
+    /// aᵢₚ = a[aOff + i·aRs + p·aCs], bₚⱼ = b[bOff + p·bRs + j·bCs], cᵢⱼ = c[cOff + i·ldc + j].
+    /// Any strides work (a transposed view swaps them); C must not overlap A or B.
+    let sgemm (threads: int) (m: int) (n: int) (k: int) (a: float32[]) (aOff: int) (aRs: int)
+              (aCs: int) (b: float32[]) (bOff: int) (bRs: int) (bCs: int) (c: float32[])
+              (cOff: int) (ldc: int) : unit =
+        gemm threads m n k a aOff aRs aCs b bOff bRs bCs c cOff ldc
+            GemmKernels.MR GemmKernels.NR32 serial32
+
+    /// C[m×n] = A[m×k]·B[k×n] in float64 (C overwritten): cᵢⱼ = Σₚ aᵢₚ·bₚⱼ, strides as sgemm.
+    let dgemm (threads: int) (m: int) (n: int) (k: int) (a: float[]) (aOff: int) (aRs: int)
+              (aCs: int) (b: float[]) (bOff: int) (bRs: int) (bCs: int) (c: float[])
+              (cOff: int) (ldc: int) : unit =
+        gemm threads m n k a aOff aRs aCs b bOff bRs bCs c cOff ldc
+            GemmKernels.MR GemmKernels.NR64 serial64
