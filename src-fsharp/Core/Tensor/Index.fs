@@ -1,0 +1,103 @@
+/// Gather and scatter: indexSelect (embedding lookup) with its adjoint indexAdd, and torch.gather
+/// (picking class scores) with its adjoint scatterAdd. Index arithmetic is untyped (int offsets);
+/// only the final move of values is typed. Layer: Tensor. Read next: LinAlg.fs.
+namespace ScratchML.TensorOps
+
+open System
+open ScratchML
+
+/// Index ops. Indices come as a tensor of integral values (any dtype), checked against their axis.
+module Index =
+    /// The indices as ints, each checked to be integral and in [0, size).
+    let indices op (size: int) (idx: Tensor) =
+        Create.toArray idx |> Array.map (fun v ->
+            if v <> Math.Floor v || v < 0.0 || v >= float size then
+                Shape.fail op $"index {v} is not an integer in [0, {size})"
+            int v)
+
+    /// The untyped backing array (Array.Copy needs no element type).
+    let private raw (x: Tensor) : Array =
+        match x.Storage with
+        | Storage.F32 a -> a
+        | Storage.F64 a -> a
+
+    /// indexSelect axis idx x: x with `axis` replaced by idx's axes,
+    /// out[…, i₁…iₖ, …] = x[…, idx[i₁…iₖ], …] (embedding: indexSelect 0 idx W).
+    let indexSelect (axis: int) (idx: Tensor) (x: Tensor) =
+        let k = Shape.axis "indexSelect" x.Rank axis
+        let ids = indices "indexSelect" x.Shape[k] idx
+        let xc = Create.contiguous x
+        let outer = Shape.numel x.Shape[.. k - 1]
+        let inner = Shape.numel x.Shape[k + 1 ..]
+        let shape = Array.concat [ x.Shape[.. k - 1]; idx.Shape; x.Shape[k + 1 ..] ]
+        let out = Create.zeros x.DType shape
+        let src, dst = raw xc, raw out
+        // copy whole inner blocks: row (o, ids[j]) of x becomes row (o, j) of out
+        for o in 0 .. outer - 1 do
+            for j in 0 .. ids.Length - 1 do
+                Array.Copy(src, (o * x.Shape[k] + ids[j]) * inner, dst, (o * ids.Length + j) * inner, inner)
+        out
+
+    /// indexAdd axis size idx src: zeros with `size` rows along `axis`, and src's row at idx[i]
+    /// added into row idx[i] (repeats accumulate) — the adjoint of indexSelect:
+    /// ⟨indexSelect a idx x, g⟩ = ⟨x, indexAdd a n idx g⟩.
+    let indexAdd (axis: int) (size: int) (idx: Tensor) (src: Tensor) =
+        let rank = src.Rank - idx.Rank + 1
+        let k = if rank >= 1 then Shape.axis "indexAdd" rank axis else 0
+        let fits = rank >= 1 && src.Shape[k .. k + idx.Rank - 1] = idx.Shape
+        if not fits then
+            Shape.fail "indexAdd" $"src shape {Shape.show src.Shape} does not hold indices of shape \
+                                   {Shape.show idx.Shape} at axis {axis}"
+        let ids = indices "indexAdd" size idx
+        let pre, post = src.Shape[.. k - 1], src.Shape[k + idx.Rank ..]
+        let outer, inner = Shape.numel pre, Shape.numel post
+        let out = Create.zeros src.DType (Array.concat [ pre; [| size |]; post ])
+        let s = Create.contiguous src
+        for o in 0 .. outer - 1 do
+            for j in 0 .. ids.Length - 1 do
+                let from, into = (o * ids.Length + j) * inner, (o * size + ids[j]) * inner
+                match s.Storage, out.Storage with
+                | Storage.F32 a, Storage.F32 d -> Loops.addInto a from d into inner
+                | Storage.F64 a, Storage.F64 d -> Loops.addInto a from d into inner
+                | _ -> ()
+        out
+
+    /// For torch.gather/scatter: for every position p of `index` (row-major), the row-major offset
+    /// in `shape` of p with p[axis] replaced by index[p].
+    let private targets op (axis: int) (shape: int[]) (index: Tensor) =
+        if index.Rank <> shape.Length then
+            Shape.fail op $"index shape {Shape.show index.Shape} and shape {Shape.show shape} differ in rank"
+        let k = Shape.axis op shape.Length axis
+        for d in 0 .. shape.Length - 1 do
+            if d <> k && index.Shape[d] > shape[d] then
+                Shape.fail op $"index shape {Shape.show index.Shape} exceeds {Shape.show shape} off axis {axis}"
+        let ids = indices op shape[k] index
+        let strides = Shape.rowMajorStrides shape
+        let ix = Shape.rowMajorStrides index.Shape
+        ids |> Array.mapi (fun i id ->
+            let mutable o = 0
+            for d in 0 .. shape.Length - 1 do
+                let p = if d = k then id else (i / ix[d]) % index.Shape[d]
+                o <- o + p * strides[d]
+            o)
+
+    /// gather axis index x (torch.gather): out has index's shape, out[p] = x[p with p[axis] = index[p]].
+    let gather (axis: int) (index: Tensor) (x: Tensor) =
+        let from = targets "gather" axis x.Shape index
+        let shape = Array.copy index.Shape
+        match (Create.contiguous x).Storage with
+        | Storage.F32 a -> Create.ofStorage shape (Storage.F32(Array.map (fun o -> a[o]) from))
+        | Storage.F64 a -> Create.ofStorage shape (Storage.F64(Array.map (fun o -> a[o]) from))
+
+    /// scatterAdd shape axis index src: zeros of `shape` with out[p with p[axis] = index[p]] += src[p]
+    /// — the adjoint of gather: ⟨gather a i x, g⟩ = ⟨x, scatterAdd (shape x) a i g⟩.
+    let scatterAdd (shape: int[]) (axis: int) (index: Tensor) (src: Tensor) =
+        if src.Shape <> index.Shape then
+            Shape.fail "scatterAdd" $"src shape {Shape.show src.Shape} differs from index shape {Shape.show index.Shape}"
+        let into = targets "scatterAdd" axis shape index
+        let out = Create.zeros src.DType shape
+        match (Create.contiguous src).Storage, out.Storage with
+        | Storage.F32 a, Storage.F32 d -> Loops.scatterAdd a into d
+        | Storage.F64 a, Storage.F64 d -> Loops.scatterAdd a into d
+        | _ -> ()
+        out
