@@ -1,0 +1,328 @@
+/// The compiler: flatten a DAG into a linear program, fuse elementwise chains, plan buffers once.
+/// Layer: Eval. Read next: the tests (Eval/CompileTests.fs) — compiled equals interpreted.
+///
+/// One instruction per materialised node, in evaluation order (the order of a `let` listing).
+/// An elementwise node used once by an elementwise node of the same shape is not materialised:
+/// it is inlined into its user, so a chain like g·(1 − y·y) runs as one pass over blocks of
+/// 1024 elements held in a few registers. Other ops call their card's tensor kernel. Outputs of
+/// fused instructions live in buffers planned at compile time: a buffer is reused as soon as
+/// every value reading it (including views of it, e.g. a reshape) is dead.
+namespace ScratchML
+
+open System
+open System.Collections.Generic
+
+
+/// One step of a fused elementwise pass: Dest = op(Args), over one block. An argument code
+/// k ≥ 0 is register k, a code −(k+1) is the block of input k.
+type Micro = { Op: Op; Args: int[]; Dest: int }
+
+/// What an instruction does.
+type Instruction =
+    /// A variable, read from the environment.
+    | Input of name: string
+    /// A constant, converted once per dtype.
+    | Constant of Tensor
+    /// The card's forward kernel on the argument slots.
+    | Kernel of op: Op * args: int[]
+    /// A fused elementwise pass: inputs (slots) broadcast to the node's shape, then the steps;
+    /// the result is the register of the last step, written into `buffer` (−1: fresh each run).
+    | Fused of inputs: int[] * steps: Micro[] * registers: int * buffer: int
+
+/// Block kernels of the fused passes: one op over `n` elements of a block.
+module internal Blocks =
+    type private Primitives = System.Numerics.Tensors.TensorPrimitives
+    let size = 1024
+
+    let private unary (f: float -> float) (x: float[]) (d: float[]) n = for i in 0 .. n - 1 do d[i] <- f x[i]
+    let private binary (f: float -> float -> float) (a: float[]) (b: float[]) (d: float[]) n =
+        for i in 0 .. n - 1 do d[i] <- f a[i] b[i]
+    let private span (a: float[]) n = ReadOnlySpan<float>(a, 0, n)
+    let private dest (a: float[]) n = Span<float>(a, 0, n)
+
+    /// log(1 + x) accurate for tiny x (Goldberg: log u · x / (u − 1) with u = 1 ⊕ x).
+    let private log1p (x: float) =
+        let u = 1.0 + x
+        if u = 1.0 then x elif Double.IsInfinity u then u else Math.Log u * x / (u - 1.0)
+    /// softplus x = max(x, 0) + log1p(e^−|x|): no overflow at |x| ~ 1000.
+    let private softplus (x: float) = Math.Max(x, 0.0) + log1p (Math.Exp(-(abs x)))
+
+    /// d = op(args) over the first n elements (the same formulas as the tensor kernels).
+    let apply (op: Op) (args: float[][]) (d: float[]) (n: int) =
+        let x = args[0]
+        match op with
+        | Op.Neg -> Primitives.Negate(span x n, dest d n)
+        | Op.Exp -> Primitives.Exp(span x n, dest d n)
+        | Op.Log -> Primitives.Log(span x n, dest d n)
+        | Op.Sqrt -> Primitives.Sqrt(span x n, dest d n)
+        | Op.Abs -> Primitives.Abs(span x n, dest d n)
+        | Op.Sin -> Primitives.Sin(span x n, dest d n)
+        | Op.Cos -> Primitives.Cos(span x n, dest d n)
+        | Op.Tan -> Primitives.Tan(span x n, dest d n)
+        | Op.Tanh -> Primitives.Tanh(span x n, dest d n)
+        | Op.Sigmoid -> Primitives.Sigmoid(span x n, dest d n)
+        | Op.Softplus -> unary softplus x d n
+        | Op.Relu -> Primitives.Max(span x n, 0.0, dest d n)
+        | Op.LeakyRelu slope -> unary (fun v -> if v > 0.0 then v else slope * v) x d n
+        | Op.Step -> unary (fun v -> if v > 0.0 then 1.0 else 0.0) x d n
+        | Op.Sign -> unary (fun v -> if v > 0.0 then 1.0 elif v < 0.0 then -1.0 else v) x d n
+        | Op.Add -> Primitives.Add(span x n, span args[1] n, dest d n)
+        | Op.Sub -> Primitives.Subtract(span x n, span args[1] n, dest d n)
+        | Op.Mul -> Primitives.Multiply(span x n, span args[1] n, dest d n)
+        | Op.Div -> Primitives.Divide(span x n, span args[1] n, dest d n)
+        | Op.Pow -> Primitives.Pow(span x n, span args[1] n, dest d n)
+        | Op.Maximum -> Primitives.Max(span x n, span args[1] n, dest d n)
+        | Op.Minimum -> Primitives.Min(span x n, span args[1] n, dest d n)
+        | Op.Gt -> binary (fun a b -> if a > b then 1.0 else 0.0) x args[1] d n
+        | Op.Ge -> binary (fun a b -> if a >= b then 1.0 else 0.0) x args[1] d n
+        | Op.Lt -> binary (fun a b -> if a < b then 1.0 else 0.0) x args[1] d n
+        | Op.Le -> binary (fun a b -> if a <= b then 1.0 else 0.0) x args[1] d n
+        | Op.Eq -> binary (fun a b -> if a = b then 1.0 else 0.0) x args[1] d n
+        | Op.Where -> let a, b = args[1], args[2] in for i in 0 .. n - 1 do d[i] <- if x[i] <> 0.0 then a[i] else b[i]
+        | _ -> invalidOp $"Compile: %A{op} is not elementwise"
+
+    /// Elements [start, start+n) of t broadcast to `shape` (row-major), as float64, into d.
+    let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float[]) =
+        let read =
+            match t.Storage with
+            | Storage.F64 a -> fun i -> a[i]
+            | Storage.F32 a -> fun i -> float a[i]
+        if t.Numel = 1 then
+            Array.Fill(d, read t.Offset, 0, n)
+        elif t.Shape = shape && t.IsContiguous then
+            match t.Storage with
+            | Storage.F64 a -> Array.Copy(a, start, d, 0, n)
+            | Storage.F32 a -> for i in 0 .. n - 1 do d[i] <- float a[start + i]
+        else
+            // strides of t seen as `shape`: 0 on stretched or missing axes
+            let rank = shape.Length
+            let strides = Array.init rank (fun i ->
+                let j = i - (rank - t.Rank)
+                if j < 0 || t.Shape[j] = 1 then 0 else t.Strides[j])
+            let index = Array.zeroCreate rank
+            let mutable rest = start
+            let mutable pos = t.Offset
+            for axis in rank - 1 .. -1 .. 0 do
+                index[axis] <- rest % shape[axis]
+                rest <- rest / shape[axis]
+                pos <- pos + index[axis] * strides[axis]
+            for i in 0 .. n - 1 do
+                d[i] <- read pos
+                // odometer: advance the last axis, carry into earlier ones
+                let mutable axis = rank - 1
+                let mutable carry = true
+                while carry && axis >= 0 do
+                    index[axis] <- index[axis] + 1
+                    pos <- pos + strides[axis]
+                    if index[axis] < shape[axis] then carry <- false
+                    else
+                        pos <- pos - index[axis] * strides[axis]
+                        index[axis] <- 0
+                        axis <- axis - 1
+
+    /// Write n values of block s to storage at start.
+    let store (s: float[]) (storage: Storage) (start: int) (n: int) =
+        match storage with
+        | Storage.F64 a -> Array.Copy(s, 0, a, start, n)
+        | Storage.F32 a -> for i in 0 .. n - 1 do a[start + i] <- float32 s[i]
+
+/// A compiled program: `Run env` gives the outputs' values, equal to `Eval.runMany env outputs`.
+[<Sealed>]
+type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], release: int list[],
+                        slotOf: Dictionary<int, int>, bufferSizes: int[]) =
+    let buffers = Dictionary<DType, Storage[]>()
+    let constants = Dictionary<DType, Dictionary<int, Tensor>>()
+    // scratch blocks shared by every fused pass, allocated once
+    let inputBlocks =
+        let most = code |> Array.map (function Fused (ins, _, _, _) -> ins.Length | _ -> 0) |> Array.fold max 0
+        Array.init most (fun _ -> Array.zeroCreate<float> Blocks.size)
+    let registerBlocks =
+        let most = code |> Array.map (function Fused (_, _, r, _) -> r | _ -> 0) |> Array.fold max 0
+        Array.init most (fun _ -> Array.zeroCreate<float> Blocks.size)
+    let operands =
+        code |> Array.map (function
+            | Fused (_, steps, _, _) ->
+                let operand c = if c >= 0 then registerBlocks[c] else inputBlocks[-c - 1]
+                steps |> Array.map (fun s -> s.Args |> Array.map operand)
+            | _ -> [||])
+
+    let storageFor dtype n =
+        match dtype with
+        | DType.Float64 -> Storage.F64 (Array.zeroCreate n)
+        | DType.Float32 -> Storage.F32 (Array.zeroCreate n)
+
+    let fused (values: Tensor[]) (dtype: DType) (shape: int[]) (operands: float[][][]) (inputs: int[]) (steps: Micro[]) buffer =
+        let n = Shape.numel shape
+        let storage =
+            if buffer >= 0 then
+                let pool = match buffers.TryGetValue dtype with
+                           | true, p -> p
+                           | _ -> let p = bufferSizes |> Array.map (storageFor dtype) in buffers[dtype] <- p; p
+                pool[buffer]
+            else storageFor dtype n
+        let regs = registerBlocks
+        let last = steps[steps.Length - 1].Dest
+        let mutable start = 0
+        while start < n do
+            let len = min Blocks.size (n - start)
+            for k in 0 .. inputs.Length - 1 do Blocks.load values[inputs[k]] shape start len inputBlocks[k]
+            for s in 0 .. steps.Length - 1 do Blocks.apply steps[s].Op operands[s] regs[steps[s].Dest] len
+            Blocks.store regs[last] storage start len
+            start <- start + len
+        Tensor(storage, Array.copy shape, Shape.rowMajorStrides shape, 0)
+
+    /// The program, one line per instruction (slot = instruction index).
+    member _.Listing =
+        [ for i, ins in Array.indexed code ->
+            let node = nodes[i]
+            match ins with
+            | Input name -> $"v{i} = {name}"
+            | Constant t -> $"v{i} = const {Shape.show t.Shape}"
+            | Kernel (op, args) -> $"""v{i} = %A{op}({args |> Array.map (sprintf "v%d") |> String.concat ", "})"""
+            | Fused (inputs, steps, _, buffer) ->
+                let ops = steps |> Array.map (fun s -> (Cards.cardOf s.Op).Name) |> String.concat " "
+                $"""v{i} = fused[{ops}]({inputs |> Array.map (sprintf "v%d") |> String.concat ", "}) {Shape.show node.Shape} in buffer {buffer}""" ]
+
+    /// Number of instructions and of fused elementwise passes.
+    member _.Size = code.Length, code |> Array.filter (function Fused _ -> true | _ -> false) |> Array.length
+
+    /// Sizes (elements) of the buffers planned for fused results.
+    member _.Buffers = Array.copy bufferSizes
+
+    /// Run the program; variables are read from env (checked as in Eval), constants take its dtype.
+    member _.Run(env: Map<string, Tensor>) : Tensor list =
+        let dtype = Eval.dtypeOf env
+        let cache = match constants.TryGetValue dtype with
+                    | true, c -> c
+                    | _ -> let c = Dictionary() in constants[dtype] <- c; c
+        let values : Tensor[] = Array.zeroCreate code.Length
+        for i in 0 .. code.Length - 1 do
+            let node = nodes[i]
+            values[i] <-
+                match code[i] with
+                | Input name -> Eval.lookup env name node.Shape
+                | Constant t ->
+                    match cache.TryGetValue i with
+                    | true, c -> c
+                    | _ -> let c = (if t.DType = dtype then t else Tensor.astype dtype t) in cache[i] <- c; c
+                | Kernel (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a] ]
+                | Fused (inputs, steps, _, buffer) -> fused values dtype node.Shape operands[i] inputs steps buffer
+            for dead in release[i] do values[dead] <- null   // let the collector have dead kernel outputs
+        [ for o in outputs -> values[slotOf[o.Id]] ]
+
+/// Compile expressions into a program.
+[<RequireQualifiedAccess>]
+module Compile =
+    let private isElementwise (e: Expr) =
+        match e.Node with
+        | Node.Apply (op, _) ->
+            match op with
+            | Op.Neg | Op.Exp | Op.Log | Op.Sqrt | Op.Abs | Op.Sin | Op.Cos | Op.Tan | Op.Tanh | Op.Sigmoid
+            | Op.Softplus | Op.Relu | Op.LeakyRelu _ | Op.Step | Op.Sign | Op.Add | Op.Sub | Op.Mul | Op.Div
+            | Op.Pow | Op.Maximum | Op.Minimum | Op.Gt | Op.Ge | Op.Lt | Op.Le | Op.Eq | Op.Where -> true
+            | _ -> false
+        | _ -> false
+
+    let private argsOf (e: Expr) = match e.Node with Node.Apply (_, args) -> args | _ -> []
+
+    /// The micro-steps of one fused pass rooted at `root`: a post-order walk over the inlined
+    /// nodes below it (a tree: an inlined node has one user). Registers are recycled as soon as
+    /// their one reader has run, so a long chain needs only a few blocks.
+    let private fuse (root: Expr) (inlined: Expr -> bool) (slotOf: Dictionary<int, int>) =
+        let inputs = ResizeArray<int>()
+        let inputCode = Dictionary<int, int>()
+        let registerOf = Dictionary<int, int>()
+        let steps = ResizeArray<Micro>()
+        let free = Stack<int>()
+        let mutable registers = 0
+        let operand (a: Expr) =
+            if inlined a then registerOf[a.Id]
+            else
+                match inputCode.TryGetValue a.Id with
+                | true, c -> c
+                | _ ->
+                    inputs.Add slotOf[a.Id]
+                    inputCode[a.Id] <- -inputs.Count
+                    -inputs.Count
+        let stack = Stack<struct (Expr * bool)>()
+        stack.Push(struct (root, false))
+        while stack.Count > 0 do
+            let struct (e, ready) = stack.Pop()
+            if ready then
+                let codes = argsOf e |> List.map operand |> Array.ofList
+                let dest = if free.Count > 0 then free.Pop() else (registers <- registers + 1; registers - 1)
+                for c in codes do if c >= 0 then free.Push c   // after choosing dest: never in place
+                registerOf[e.Id] <- dest
+                let op = match e.Node with Node.Apply (op, _) -> op | _ -> invalidOp "fuse"
+                steps.Add { Op = op; Args = codes; Dest = dest }
+            else
+                stack.Push(struct (e, true))
+                for a in argsOf e do if inlined a then stack.Push(struct (a, false))
+        inputs.ToArray(), steps.ToArray(), registers
+
+    /// Flatten the DAG of `outputs` into a program: fuse, assign slots, plan buffers by liveness.
+    let program (outputs: Expr list) : Compiled =
+        let nodes = Order.topological outputs
+        let uses = Order.useCounts nodes
+        let isOutput = HashSet<int>(outputs |> List.map (fun o -> o.Id))
+        let user = Dictionary<int, Expr>()
+        for e in nodes do for a in argsOf e do user[a.Id] <- e
+        // inline an elementwise node into its only user when that is elementwise of the same shape
+        let inlinedIds = HashSet<int>()
+        for e in nodes do
+            if isElementwise e && not (isOutput.Contains e.Id) && uses.GetValueOrDefault(e.Id) = 1 then
+                let u = user[e.Id]
+                if isElementwise u && u.Shape = e.Shape then inlinedIds.Add e.Id |> ignore
+        let inlined (e: Expr) = inlinedIds.Contains e.Id
+        let kept = nodes |> Array.filter (inlined >> not)
+        let slotOf = Dictionary<int, int>()
+        kept |> Array.iteri (fun i e -> slotOf[e.Id] <- i)
+        let code =
+            kept |> Array.map (fun e ->
+                match e.Node with
+                | Node.Var name -> Input name
+                | Node.Const t -> Constant t
+                | Node.Apply _ when isElementwise e ->
+                    let inputs, steps, registers = fuse e inlined slotOf
+                    Fused (inputs, steps, registers, -1)
+                | Node.Apply (op, args) -> Kernel (op, args |> List.map (fun a -> slotOf[a.Id]) |> Array.ofList))
+        let readsOf = function Kernel (_, args) -> args | Fused (inputs, _, _, _) -> inputs | _ -> [||]
+        // liveness: the last instruction reading each slot (outputs live forever)
+        let forever = Int32.MaxValue
+        let lastUse = Array.init kept.Length (fun i -> if isOutput.Contains kept[i].Id then forever else i)
+        code |> Array.iteri (fun i ins -> for a in readsOf ins do lastUse[a] <- max lastUse[a] i)
+        // a kernel's result may be a view of its arguments (reshape, permute, slice…): it keeps
+        // their buffers alive; only matmul surely writes a fresh tensor
+        let roots = Array.create kept.Length Set.empty<int>
+        let bufferEnd = Array.create kept.Length -1
+        for i in 0 .. kept.Length - 1 do
+            roots[i] <-
+                match code[i] with
+                | Fused _ -> Set.singleton i
+                | Kernel (Op.MatMul, _) -> Set.empty
+                | Kernel (_, args) -> args |> Array.map (fun a -> roots[a]) |> Set.unionMany
+                | _ -> Set.empty
+            for r in roots[i] do bufferEnd[r] <- max bufferEnd[r] lastUse[i]
+        // plan: a fused result takes a free buffer of its size, released after its last reader
+        let sizes = ResizeArray<int>()
+        let free = Dictionary<int, Stack<int>>()
+        let bufferOf = Array.create kept.Length -1
+        let endsAt = Dictionary<int, ResizeArray<int>>()
+        for i in 0 .. kept.Length - 1 do
+            match code[i] with
+            | Fused (inputs, steps, registers, _) when bufferEnd[i] <> forever ->
+                let n = Shape.numel kept[i].Shape
+                let pool = match free.TryGetValue n with | true, p -> p | _ -> let p = Stack() in free[n] <- p; p
+                let b = if pool.Count > 0 then pool.Pop() else (sizes.Add n; sizes.Count - 1)
+                bufferOf[i] <- b
+                code[i] <- Fused (inputs, steps, registers, b)
+                let e = bufferEnd[i]
+                (match endsAt.TryGetValue e with | true, l -> l | _ -> let l = ResizeArray() in endsAt[e] <- l; l).Add i
+            | _ -> ()
+            match endsAt.TryGetValue i with
+            | true, ended -> for r in ended do free[sizes[bufferOf[r]]].Push bufferOf[r]
+            | _ -> ()
+        let release = Array.init kept.Length (fun _ -> [])
+        for s in 0 .. kept.Length - 1 do
+            if lastUse[s] <> forever then release[lastUse[s]] <- s :: release[lastUse[s]]
+        Compiled(outputs, kept, code, release, slotOf, sizes.ToArray())

@@ -1,0 +1,134 @@
+/// PyTorch's values and gradients for every op the core has (fixtures/torch_ops, float64):
+/// forward outputs and ∂L/∂input with L = Σₖ Σ outₖ ⊙ upstreamₖ, at rtol 1e-9, atol 1e-12,
+/// through the interpreter and through the compiled program. Shapes and hyper-parameters are
+/// read from each file; convolution, pooling and recurrent files are pending with their issue.
+module ScratchML.Tests.Core.Diff.TorchOpsTests
+
+open System
+open System.Text.Json
+open Expecto
+open ScratchML
+open ScratchML.Tests
+
+let private tensorOf (a: Fixtures.Array) = Tensor.ofArray a.Shape a.Data
+
+/// "x[1:3, ::2]" → [Range(1, 3, 1); Range(None, None, 2)]; "x[1]" → [Index 1] (Python basic indexing).
+let parseSlice (python: string) =
+    let inside = python.Substring(python.IndexOf '[' + 1).TrimEnd(']')
+    [ for part in inside.Split ',' ->
+        let part = part.Trim()
+        if part.Contains ':' then
+            let bound (s: string) = if String.IsNullOrWhiteSpace s then None else Some (int s)
+            match part.Split ':' with
+            | [| a; b |] -> Slice.Range (bound a, bound b, 1)
+            | [| a; b; c |] -> Slice.Range (bound a, bound b, defaultArg (bound c) 1)
+            | _ -> failwith $"cannot parse slice '{part}'"
+        else Slice.Index (int part) ]
+
+/// Axes of a `dim` parameter: null → all, an int or a list of ints.
+let private dims (p: JsonElement) =
+    match p.ValueKind with
+    | JsonValueKind.Null -> []
+    | JsonValueKind.Array -> [ for d in p.EnumerateArray() -> d.GetInt32() ]
+    | _ -> [ p.GetInt32() ]
+
+let private rnn = "arrives with the RNN issue (#7)"
+let private cnn = "arrives with the CNN issue (#8)"
+
+/// The float outputs (name, expression) and integer outputs (name, ArgMax expression) of an op
+/// applied to its inputs (vars) and constants, or why it cannot be built yet.
+let build (op: string) (prm: JsonElement) (inputs: Map<string, Expr>) (inputOrder: string list)
+          (constants: Map<string, Expr>) : Result<(string * Expr) list * (string * Expr) list, string> =
+    let arg i = inputs[inputOrder[i]]
+    let x () = arg 0
+    let param (name: string) = prm.GetProperty name
+    let has (name: string) = match prm.TryGetProperty name with | true, v -> v.ValueKind <> JsonValueKind.Null | _ -> false
+    let keepdim () = has "keepdim" && (param "keepdim").GetBoolean()
+    let target () = constants["target"]
+    let out e = Ok ([ "out", e ], [])
+    let linear (input: Expr) (w: Expr) (b: Expr) = Expr.matmul input (Expr.transpose 0 1 w) + b
+    match op with
+    | _ when has "reduction" && (param "reduction").GetString() <> "mean" ->
+        Error $"""reduction={(param "reduction").GetString()} is not built (only mean)"""
+    | "matmul" -> out (Expr.matmul (arg 0) (arg 1))
+    | "linear" -> out (linear (arg 0) (arg 1) (arg 2))    // y = x·Wᵀ + b
+    | "add" -> out (arg 0 + arg 1)
+    | "sub" -> out (arg 0 - arg 1)
+    | "mul" -> out (arg 0 * arg 1)
+    | "div" -> out (arg 0 / arg 1)
+    | "exp" -> out (Expr.exp (x ()))
+    | "log" -> out (Expr.log (x ()))
+    | "tanh" -> out (Expr.tanh (x ()))
+    | "sigmoid" -> out (Expr.sigmoid (x ()))
+    | "relu" -> out (Expr.relu (x ()))
+    | "leaky_relu" -> out (Expr.leakyRelu ((param "negative_slope").GetDouble()) (x ()))
+    | "softplus" ->
+        // PyTorch's threshold shortcut (x itself above it) is invisible at 1e-9 (README)
+        let beta = if has "beta" then (param "beta").GetDouble() else 1.0
+        out (if beta = 1.0 then Expr.softplus (x ()) else Expr.softplus (beta * x ()) / beta)
+    | "softmax" -> out (Expr.softmax ((param "dim").GetInt32()) (x ()))
+    | "log_softmax" -> out (Expr.logSoftmax ((param "dim").GetInt32()) (x ()))
+    | "logsumexp" -> out (Expr.logSumExp (dims (param "dim")) (keepdim ()) (x ()))
+    | "sum" -> out (Expr.sum (if has "dim" then dims (param "dim") else []) (keepdim ()) (x ()))
+    | "mean" -> out (Expr.mean (if has "dim" then dims (param "dim") else []) (keepdim ()) (x ()))
+    | "max" when not (has "dim") -> out (Expr.max [] false (x ()))
+    | "max" ->
+        let dim = (param "dim").GetInt32()
+        Ok ([ "values", Expr.max [ dim ] (keepdim ()) (x ()) ], [ "indices", Expr.argmax dim (keepdim ()) (x ()) ])
+    | "transpose" -> out (Expr.transpose ((param "dim0").GetInt32()) ((param "dim1").GetInt32()) (x ()))
+    | "permute" -> out (Expr.permute [| for d in (param "dims").EnumerateArray() -> d.GetInt32() |] (x ()))
+    | "reshape" -> out (Expr.reshape [| for d in (param "shape").EnumerateArray() -> d.GetInt32() |] (x ()))
+    | "concat" ->
+        let order = [ for t in (param "tensors").EnumerateArray() -> inputs[t.GetString()] ]
+        out (Expr.concat ((param "dim").GetInt32()) order)
+    | "slice" -> out (Expr.slice (parseSlice ((param "python").GetString())) (x ()))
+    | "cross_entropy" -> out (ReferenceLosses.crossEntropy (x ()) (target ()))
+    | "mse_loss" -> out (ReferenceLosses.mse (x ()) (target ()))
+    | "binary_cross_entropy_with_logits" -> out (ReferenceLosses.binaryCrossEntropyWithLogits (x ()) (target ()))
+    | "embedding" -> out (Expr.indexSelect 0 constants["indices"] inputs["weight"])
+    | "mlp_composite" ->
+        let hidden = Expr.tanh (linear inputs["x"] inputs["w1"] inputs["b1"])
+        out (ReferenceLosses.crossEntropy (linear hidden inputs["w2"] inputs["b2"]) (target ()))
+    | "conv2d" | "max_pool2d" | "avg_pool2d" | "cnn_composite" -> Error $"{op} {cnn}"
+    | "rnn_tanh_cell" | "rnn_tanh" | "lstm_cell" | "lstm" | "gru_cell" | "gru" -> Error $"{op} {rnn}"
+    | other -> Error $"unknown op {other}"
+
+/// The first element where actual and expected differ beyond the tolerance.
+let private mismatch (what: string) (actual: Tensor) (expected: Fixtures.Array) =
+    if actual.Shape <> expected.Shape then Some $"{what}: shape {Shape.show actual.Shape}, expected {Shape.show expected.Shape}"
+    else
+        let a = Tensor.toArray actual
+        Array.zip a expected.Data |> Array.tryFindIndex (fun (a, e) -> not (Tolerance.torchOps a e))
+        |> Option.map (fun i -> $"{what}[{i}]: {a[i]:R}, expected {expected.Data[i]:R}")
+
+/// The check of one fixture file.
+let handler (_: string) (root: JsonElement) : Result<unit -> unit, string> =
+    let op = root.GetProperty("op").GetString()
+    let inputs = Fixtures.arrays (root.GetProperty "inputs")
+    let constants = Fixtures.arrays (root.GetProperty "constants")
+    let outputs = Fixtures.arrays (root.GetProperty "outputs") |> Map
+    let upstream = Fixtures.arrays (root.GetProperty "upstream") |> Map
+    let grads = Fixtures.arrays (root.GetProperty "grads") |> Map
+    let vars = inputs |> List.map (fun (name, a) -> name, Expr.var name a.Shape)
+    let consts = constants |> List.map (fun (name, a) -> name, Expr.constant (tensorOf a)) |> Map
+    match build op (root.GetProperty "params") (Map vars) (List.map fst inputs) consts with
+    | Error reason -> Error reason
+    | Ok (floats, integers) ->
+        Ok (fun () ->
+            // L = Σₖ Σ outₖ ⊙ upstreamₖ over float outputs; its gradient is the fixtures' vjp
+            let loss = floats |> List.map (fun (name, e) -> Expr.sumAll (e * Expr.constant (tensorOf upstream[name]))) |> List.reduce (+)
+            let wrt = List.map snd vars
+            let gradients = Grad.grad loss wrt
+            let all = List.map snd floats @ List.map snd integers @ gradients
+            let names = List.map fst floats @ List.map fst integers @ [ for name, _ in vars -> $"grad {name}" ]
+            let expected = [ for n, _ in floats -> outputs[n] ] @ [ for n, _ in integers -> outputs[n] ] @ [ for n, _ in vars -> grads[n] ]
+            let env = inputs |> List.map (fun (name, a) -> name, tensorOf a) |> Map
+            for how, values in [ "interpreted", Eval.runMany env all; "compiled", (Compile.program all).Run env ] do
+                for name, value, e in List.zip3 names values expected do
+                    // integer outputs (argmax indices) must be exact; tolerance 0 keeps them so
+                    let ok = if e.DType = "int64" then (if Tensor.toArray value = e.Data then None else Some $"{name}: {Tensor.toArray value} vs {e.Data}")
+                             else mismatch name value e
+                    ok |> Option.iter (fun m -> failtest $"{how} {m}"))
+
+[<Tests>]
+let tests = Fixtures.family "torch_ops" handler

@@ -1,0 +1,89 @@
+/// The compiled program gives the interpreter's values; buffers are planned and reused; the
+/// cheap-gradient benchmark (printed, not timed).
+module ScratchML.Tests.Core.Eval.CompileTests
+
+open System.Diagnostics
+open Expecto
+open ScratchML
+open ScratchML.Tests.Core.Diff.Check
+open ScratchML.Tests.Core.Diff.GradTests
+
+/// Compiled and interpreted values agree to rtol 1e-12 (fused passes may use other but equally
+/// accurate elementwise routines, e.g. a vectorised exp, than the tensor kernels).
+let private agree (outputs: Expr list) env =
+    let interpreted = Eval.runMany env outputs
+    let program = Compile.program outputs
+    let compiled = program.Run env
+    let again = program.Run env   // a second run reuses the planned buffers
+    List.zip3 interpreted compiled again |> List.tryPick (fun (i, c, c2) ->
+        if i.Shape <> c.Shape then Some $"shape {Shape.show c.Shape} vs {Shape.show i.Shape}"
+        elif not (Tensor.allClose 1e-12 1e-13 c i) then Some $"values differ:\n{Tensor.toArray c}\n{Tensor.toArray i}"
+        elif Tensor.toArray c <> Tensor.toArray c2 then Some "second run differs"
+        else None)
+
+/// Best-of-n wall time of f, in milliseconds.
+let private time n (f: unit -> unit) =
+    f ()
+    [ for _ in 1 .. n -> let sw = Stopwatch.StartNew() in f (); sw.Elapsed.TotalMilliseconds ] |> List.min
+
+/// Forward and loss+gradient times of the compiled MLP (float32), best of n: (forward, both).
+let cheapGradient n =
+    let loss, wrt = mlp ()
+    let rng = SplitMix64 7UL
+    let t32 shape scale = Tensor.astype DType.Float32 (tensor shape (uniform rng -scale scale))
+    let env =
+        Map [ "x", t32 [| 64; 784 |] 1.0; "w1", t32 [| 784; 256 |] 0.05; "b1", t32 [| 256 |] 0.1
+              "w2", t32 [| 256; 10 |] 0.1; "b2", t32 [| 10 |] 0.1
+              "target", Tensor.astype DType.Float32 (tensor [| 64 |] (fun () -> float (rng.Below 10))) ]
+    let forward = Compile.program [ loss ]
+    let both = Compile.program (loss :: Grad.grad loss wrt)
+    time n (fun () -> forward.Run env |> ignore), time n (fun () -> both.Run env |> ignore)
+
+[<Tests>]
+let tests =
+    testList "Eval.Compile" [
+        seeded "random graphs and their gradients: compiled equals interpreted" (fun seed ->
+            let f, inputs = randomGraph (SplitMix64(uint64 seed))
+            let vars = inputs |> List.map (fun (name, t) -> Expr.var name t.Shape)
+            let s = Expr.sumAll (f vars)
+            agree (s :: f vars :: Grad.grad s vars) (Map inputs))
+        test "an elementwise chain is one fused pass" {
+            let x = Expr.var "x" [| 5 |]
+            let y = Expr.tanh x
+            let g = Grad.grad (Expr.sumAll y) [ x ] |> List.head    // 1·(1 − y·y)
+            let program = Compile.program [ Expr.exp (Expr.sin x * 2.0 + 1.0) ]
+            let instructions, fused = program.Size
+            Expect.equal fused 1 ("one pass:\n" + String.concat "\n" program.Listing)
+            Expect.equal instructions 4 "x, two constants, the pass"
+            Expect.isNone (agree [ g ] (Map [ "x", Tensor.ofArray [| 5 |] [| -2.0; -0.5; 0.0; 0.5; 2.0 |] ])) "gradient"
+        }
+        test "dead buffers are reused" {
+            let x = Expr.var "x" [| 8 |]
+            // each sum makes the previous chain result dead before the next chain needs a buffer
+            let mutable e = x
+            for i in 1 .. 6 do e <- Expr.exp (e * float i) + Expr.sum [] true (Expr.tanh e)
+            let program = Compile.program [ Expr.sumAll e ]
+            Expect.isLessThan program.Buffers.Length 4 ("few buffers:\n" + String.concat "\n" program.Listing)
+            Expect.isNone (agree [ Expr.sumAll e ] (Map [ "x", Tensor.ofArray [| 8 |] (Array.init 8 (fun i -> 0.01 * float i)) ])) "values"
+        }
+        test "outputs survive the next run" {
+            let x = Expr.var "x" [| 3 |]
+            let program = Compile.program [ Expr.exp x * 2.0 ]
+            let first = program.Run (Map [ "x", Tensor.ofArray [| 3 |] [| 0.0; 0.0; 0.0 |] ]) |> List.head
+            program.Run (Map [ "x", Tensor.ofArray [| 3 |] [| 1.0; 1.0; 1.0 |] ]) |> ignore
+            Expect.equal (Tensor.toArray first) [| 2.0; 2.0; 2.0 |] "unchanged"
+        }
+        test "MLP loss and gradient: compiled equals interpreted (float64)" {
+            let loss, wrt = mlp ()
+            let rng = SplitMix64 3UL
+            let env =
+                Map [ "x", tensor [| 64; 784 |] (uniform rng -1.0 1.0); "w1", tensor [| 784; 256 |] (uniform rng -0.05 0.05)
+                      "b1", tensor [| 256 |] (uniform rng -0.1 0.1); "w2", tensor [| 256; 10 |] (uniform rng -0.1 0.1)
+                      "b2", tensor [| 10 |] (uniform rng -0.1 0.1); "target", tensor [| 64 |] (fun () -> float (rng.Below 10)) ]
+            Expect.isNone (agree (loss :: Grad.grad loss wrt) env) "agree"
+        }
+        test "cheap gradient: compiled MLP loss+gradient vs forward (printed)" {
+            let forward, both = cheapGradient 5
+            printfn $"cheap gradient (W1 MLP, batch 64, float32, best of 5): forward {forward:F2} ms, loss+gradient {both:F2} ms, ratio {both / forward:F2}"
+        }
+    ]
