@@ -29,7 +29,8 @@ module W1 =
           BatchSize = batchSize
           Shuffle = None
           Validation = None
-          Callbacks = [] }
+          Callbacks = []
+          OnBatch = fun _ _ _ -> () }
 
     /// Train W1 in `dtype` on (train, test) and return the model and its per-epoch history.
     let train (dtype: DType) (trainSet: MnistSplit) (epochCount: int) =

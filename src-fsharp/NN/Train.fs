@@ -43,11 +43,21 @@ type FitOptions =
       Shuffle: int option
       Validation: Dataset option
       /// Called after every epoch with the history so far (last = this epoch).
-      Callbacks: (EpochStats list -> Decision) list }
+      Callbacks: (EpochStats list -> Decision) list
+      /// Called after every batch with (epoch, batches done, batches per epoch), e.g. for a
+      /// progress bar.
+      OnBatch: int -> int -> int -> unit }
 
 /// Building datasets, evaluating, fitting.
 [<RequireQualifiedAccess>]
 module Train =
+    /// Defaults around a loss and an optimizer: no penalty, 10 epochs of 64, shuffled with
+    /// seed 0, no validation, no callbacks.
+    let defaults (loss: Loss) (optimizer: Optimizer) =
+        { Loss = loss; Optimizer = optimizer; Regularizer = Regularizer.None; Epochs = 10
+          BatchSize = 64; Shuffle = Some 0; Validation = None; Callbacks = []
+          OnBatch = fun _ _ _ -> () }
+
     /// One-hot targets [n; classes] for class labels (the cross-entropy target layout).
     let oneHot (dtype: DType) (classes: int) (labels: int[]) : Tensor =
         let t = Buffers.zeros dtype [| labels.Length; classes |]
@@ -124,7 +134,8 @@ module Train =
                     let j = rng.Below(i + 1)
                     let t = order[i] in order[i] <- order[j]; order[j] <- t)
             let mutable total, hits, count = 0.0, 0, 0
-            for start, size in batches data.Count options.BatchSize do
+            let epochBatches = batches data.Count options.BatchSize
+            for start, size in epochBatches do
                 let plan = Model.plan model PlanKind.Train objective size
                 let rows = ReadOnlySpan(order, start, size)
                 Buffers.copyRows data.X rows plan.X
@@ -136,6 +147,7 @@ module Train =
                     total <- total + Buffers.at value 0
                     count <- count + 1
                     if classifies options.Loss then hits <- hits + correct prediction plan.Y size
+                    options.OnBatch epoch count epochBatches.Length
                 | _ -> failwith "the training program returns the loss, the prediction and the gradients"
             let seconds = clock.Elapsed.TotalSeconds
             let validationLoss, validationAccuracy =
