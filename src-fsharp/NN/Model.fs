@@ -150,6 +150,16 @@ module Model =
         List.iter visit roots
         found
 
+    /// (a·b)ᵀ = bᵀ·aᵀ: a gradient that ends in the transpose of a matrix product (a Dense
+    /// weight's gradient comes out of the sweep as (xᵀ·g)ᵀ) becomes the product of transposed
+    /// views, so the GEMM writes the parameter's own layout and the in-place update reads it as
+    /// one contiguous span (a strided [256; 784] gradient would be gathered element by element).
+    let private productLayout (g: Expr) =
+        match g with
+        | Apply (Op.Permute [ 1; 0 ], [ Apply (Op.MatMul, [ a; b ]) ]) when a.Rank = 2 && b.Rank = 2 ->
+            Simplify.run (Expr.matmul (Expr.transpose 0 1 b) (Expr.transpose 0 1 a))
+        | _ -> g
+
     /// The one place the compiler is called: outputs → a runner over fixed input tensors.
     let private compile (outputs: Expr list) (env: (string * Tensor) list) : unit -> Tensor list =
         let program = Compile.program outputs
@@ -176,7 +186,7 @@ module Model =
                 match kind with
                 | PlanKind.Train ->
                     let grads = Grad.grad objectiveExpr (parameters |> List.map (fun p -> p.Var))
-                    objectiveExpr :: prediction :: (grads |> List.map Simplify.run)
+                    objectiveExpr :: prediction :: (grads |> List.map (Simplify.run >> productLayout))
                 | PlanKind.Evaluate -> [ objectiveExpr; prediction ]
                 | PlanKind.Predict -> [ prediction ]
             let used = variables outputs
