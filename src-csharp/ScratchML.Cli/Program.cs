@@ -6,6 +6,9 @@ using ScratchML.Cli;
 var root = new RootCommand("ScratchML — machine learning from scratch: tensors, symbolic gradients, neural networks, LIME.")
 {
     BenchCommand.Create(),
+    TrainCommand.Create(),
+    EvaluateCommand.Create(),
+    PredictCommand.Create(),
 };
 return Guard.Run(() =>
 {
