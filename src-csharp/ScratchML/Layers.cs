@@ -162,19 +162,25 @@ public sealed class Sequential
     public IReadOnlyList<Layer> Layers { get; }
 
     /// <summary>The multi-layer perceptron inputs → hidden… → outputs with relu between dense
-    /// layers and none after the last (its outputs are logits).</summary>
+    /// layers (each followed by dropout when <paramref name="dropout"/> &gt; 0) and none after the
+    /// last (its outputs are logits).</summary>
     /// <param name="inputs">Input features.</param>
     /// <param name="hidden">Sizes of the hidden layers.</param>
     /// <param name="outputs">Output features (classes).</param>
-    /// <example><code>var net = Sequential.Mlp(784, new[] { 256 }, 10);</code></example>
-    public static Sequential Mlp(int inputs, IEnumerable<int> hidden, int outputs)
+    /// <param name="dropout">Drop probability after each hidden activation (0: no dropout layers).</param>
+    /// <example><code>var net = Sequential.Mlp(784, new[] { 256 }, 10, dropout: 0.2);</code></example>
+    public static Sequential Mlp(int inputs, IEnumerable<int> hidden, int outputs, double dropout = 0)
     {
         var sizes = new[] { inputs }.Concat(hidden).Append(outputs).ToArray();
         var layers = new List<Layer>();
         for (var i = 0; i + 1 < sizes.Length; i++)
         {
             layers.Add(new Dense(sizes[i], sizes[i + 1]));
-            if (i + 2 < sizes.Length) layers.Add(Activation.Relu);
+            if (i + 2 < sizes.Length)
+            {
+                layers.Add(Activation.Relu);
+                if (dropout > 0) layers.Add(new Dropout(dropout));
+            }
         }
         return new Sequential(layers.ToArray());
     }

@@ -17,11 +17,12 @@ public static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "learning rate (default: 1e-3 for adam/adamw/rmsprop, 0.1 for sgd, 0.01 for adagrad)" };
         var batch = new Option<int>("--batch-size", "-b") { Description = "examples per step", DefaultValueFactory = _ => 64 };
         var seed = new Option<int>("--seed") { Description = "seed of the initial weights and the shuffling", DefaultValueFactory = _ => 0 };
+        var dropout = new Option<double>("--dropout") { Description = "dropout probability after each hidden layer (0: none)", DefaultValueFactory = _ => 0.0 };
         var limit = new Option<int?>("--limit") { Description = "train on the first N training digits only (quick runs)" };
         var output = new Option<string>("--out") { Description = "model file to write", DefaultValueFactory = _ => "models/mnist.safetensors" };
         var command = new Command("train", "Train a multi-layer perceptron on MNIST, report test accuracy, save the model.")
         {
-            dataset, hidden, epochs, optimizer, lr, batch, seed, limit, output,
+            dataset, hidden, epochs, optimizer, lr, batch, seed, dropout, limit, output,
         };
         command.SetAction(p =>
         {
@@ -32,11 +33,13 @@ public static class TrainCommand
             var train = Mnist.Train();
             if (p.GetValue(limit) is int n) train = train.Take(n);
             var test = Mnist.Test();
-            var model = new Model(Sequential.Mlp(784, sizes, 10), seed: p.GetValue(seed));
+            var model = new Model(Sequential.Mlp(784, sizes, 10, p.GetValue(dropout)), seed: p.GetValue(seed));
             model.Compile(rule);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.ToString())}[/], {Markup.Escape(rule.GetType().Name)} lr {rule.LearningRate}, " +
                                    $"{train.Count} digits, batches of {p.GetValue(batch)}");
             var history = Run(model, train, p.GetValue(epochs), p.GetValue(batch), p.GetValue(seed));
+            foreach (var e in history)
+                Console.WriteLine($"epoch {e.Epoch,2}: loss {e.Loss:F4}  accuracy {e.Accuracy:P2}  {e.Seconds:F1} s");
             var result = model.Evaluate(test);
             var minutes = history.Average(e => e.Seconds) / 60;
             AnsiConsole.MarkupLine($"test accuracy [bold]{result.Accuracy:P2}[/] (loss {result.Loss:F4}), {minutes:F2} min per epoch");
