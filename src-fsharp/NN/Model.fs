@@ -83,7 +83,7 @@ type internal Plan =
 /// input shape (one example, e.g. [784]), its dtype (float32 by default; float64 for checking),
 /// and the seed of its dropout masks and shuffles.
 type Model internal (network: Sequential, inputShape: int[], dtype: DType, values: Tensor list, seed: int) =
-    let plans = Dictionary<struct (PlanKind * int * string), Plan>()
+    let plans = Dictionary<PlanKind * int * Loss * Regularizer, Plan>(HashIdentity.Structural)
     member _.Network = network
     member _.InputShape = inputShape
     member _.DType = dtype
@@ -170,7 +170,7 @@ module Model =
     /// graph), its simplified gradient for training, compiled once and cached.
     let internal plan (model: Model) (kind: PlanKind) (objective: Loss * Regularizer) (batch: int) =
         let loss, regularizer = objective
-        let key = struct (kind, batch, sprintf "%A" objective)
+        let key = kind, batch, loss, regularizer
         match model.Plans.TryGetValue key with
         | true, p -> p
         | _ ->

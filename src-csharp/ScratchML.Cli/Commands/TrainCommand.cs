@@ -17,7 +17,7 @@ public static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "learning rate (default: 1e-3 for adam/adamw/rmsprop, 0.1 for sgd, 0.01 for adagrad)" };
         var batch = new Option<int>("--batch-size", "-b") { Description = "examples per step", DefaultValueFactory = _ => 64 };
         var seed = new Option<int>("--seed") { Description = "seed of the initial weights and the shuffling", DefaultValueFactory = _ => 0 };
-        var dropout = new Option<double>("--dropout") { Description = "dropout probability after each hidden layer (0: none)", DefaultValueFactory = _ => 0.0 };
+        var dropout = new Option<double>("--dropout") { Description = "dropout probability after each hidden layer (0: none)", DefaultValueFactory = _ => 0.2 };
         var limit = new Option<int?>("--limit") { Description = "train on the first N training digits only (quick runs)" };
         var output = new Option<string>("--out") { Description = "model file to write", DefaultValueFactory = _ => "models/mnist.safetensors" };
         var command = new Command("train", "Train a multi-layer perceptron on MNIST, report test accuracy, save the model.")
