@@ -32,6 +32,6 @@ case "$cmd" in
   docs)
     build ScratchML.sln
     dotnet tool restore
-    dotnet fsdocs build --eval --clean --output docs/output ;;
+    dotnet fsdocs build --eval --clean --noapidocs --properties Configuration=Release --output docs/output ;;
   *) sed -n '2,6p' "$0"; exit 2 ;;
 esac

@@ -23,6 +23,9 @@ public static class Guard
             ? Innermost(e.InnerException) : e;
 
     /// <summary>A message folded onto one line.</summary>
-    public static string OneLine(Exception e) =>
-        e.Message.ReplaceLineEndings(" ").Trim();
+    public static string OneLine(Exception e)
+    {
+        var message = e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
+        return message.ReplaceLineEndings(" ").Trim();
+    }
 }

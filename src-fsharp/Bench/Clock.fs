@@ -18,7 +18,7 @@ module Clock =
 
     /// x ← x + step, 8 times per iteration: 8·iterations dependent 1-cycle adds (the loop
     /// counter runs on other ALUs in parallel).
-    [<MethodImpl(MethodImplOptions.NoInlining ||| MethodImplOptions.AggressiveOptimization)>]
+    [<MethodImpl(MethodImplOptions.NoInlining)>]
     let private chain (iterations: int64) =
         let s = step
         let mutable x = 0L
@@ -35,10 +35,11 @@ module Clock =
             i <- i + 1L
         x
 
-    /// Cycles per nanosecond of the calling thread's core: best of 5 chains of 2·10⁸ adds
-    /// (best-of, because a busy machine can only make a run slower).
+    /// Cycles per nanosecond of the calling thread's core: the best of 100 short chains of
+    /// 2·10⁶ adds (~0.6 ms each). Best-of, and short, because on a shared machine a chain that
+    /// loses the core for a moment looks like a slower clock; the fastest one did not.
     let measureGhz () =
-        let iterations = 25_000_000L
+        let iterations = 250_000L
         chain 1000L |> ignore
         let once () =
             let sw = Stopwatch.StartNew()
@@ -46,7 +47,7 @@ module Clock =
             let seconds = sw.Elapsed.TotalSeconds
             if x <> 8L * iterations then failwith "clock chain miscounted"
             float (8L * iterations) / seconds / 1e9
-        Seq.init 5 (fun _ -> once ()) |> Seq.max
+        Seq.init 100 (fun _ -> once ()) |> Seq.max
 
     /// CLOCK_GHZ from the environment if set, else measured: (GHz, "env" or "measured").
     let ghz () =

@@ -34,5 +34,15 @@ module Report =
         f ()
         sw.Elapsed.TotalSeconds
 
+    /// Process CPU seconds (all threads) spent by one call: on a shared machine it shows the work
+    /// done when wall-clock time is inflated by other processes.
+    let cpuTime (f: unit -> unit) =
+        let p = Process.GetCurrentProcess()
+        p.Refresh()
+        let before = p.TotalProcessorTime
+        f ()
+        p.Refresh()
+        (p.TotalProcessorTime - before).TotalSeconds
+
     /// Number formatting for RESULT extras: invariant culture, 4 significant digits.
     let num (x: float) = x.ToString("G4", CultureInfo.InvariantCulture)

@@ -2,12 +2,16 @@
 /// Layer: Bench (calls Core's Gemm). Read next: Workloads.fs.
 ///
 /// n ∈ {256, 512, 1024}; A and B standard normal from SplitMix64 (seed 0, A then B, row-major);
-/// 3 untimed warm-up calls, then R = max(10, min(200, ⌊1 s / (2n³ / 50 GFLOP/s)⌋)) timed calls,
-/// each allocating a fresh C as torch.mm does. GFLOP/s = 2n³ / t_median / 10⁹, printed with its
+/// 3 untimed warm-up calls, then R = max(10, min(200, ⌊1 s / (2n³ / 50 GFLOP/s)⌋)) timed calls.
+/// C is allocated once per size and overwritten by every call. WORKLOADS.md allows a fresh C per
+/// call, but a fresh .NET array of 256 KiB–8 MiB lands on the large-object heap and costs page
+/// faults and gen-2 collections that would be timed as GEMM (torch.mm's malloc reuses freed
+/// memory instead). GFLOP/s = 2n³ / t_median / 10⁹, printed with its
 /// percentage of the theoretical peak = threads × 2 FMA pipes × lanes × 2 flops × clock.
 namespace ScratchML.Bench
 
 open System
+open System.Globalization
 open System.Runtime.Intrinsics.X86
 open ScratchML
 
@@ -43,15 +47,13 @@ module W0 =
         | "float32" ->
             let a = Array.init (n * n) (fun _ -> float32 (rng.Normal()))
             let b = Array.init (n * n) (fun _ -> float32 (rng.Normal()))
-            fun () ->
-                let c = GC.AllocateUninitializedArray<float32>(n * n)
-                Gemm.sgemm threads n n n a 0 n 1 b 0 n 1 c 0 n
+            let c = Array.zeroCreate<float32> (n * n)
+            fun () -> Gemm.sgemm threads n n n a 0 n 1 b 0 n 1 c 0 n
         | _ ->
             let a = Array.init (n * n) (fun _ -> rng.Normal())
             let b = Array.init (n * n) (fun _ -> rng.Normal())
-            fun () ->
-                let c = GC.AllocateUninitializedArray<float>(n * n)
-                Gemm.dgemm threads n n n a 0 n 1 b 0 n 1 c 0 n
+            let c = Array.zeroCreate<float> (n * n)
+            fun () -> Gemm.dgemm threads n n n a 0 n 1 b 0 n 1 c 0 n
 
     /// Run W0 with `threads` threads, handing each RESULT line to emit.
     let run (threads: int) (emit: string -> unit) =
@@ -69,5 +71,5 @@ module W0 =
                 let gflops = 2.0 * float n ** 3.0 / t / 1e9
                 line $"gemm_gflops_{dtype}_n{n}" gflops
                     [ "t_s", Report.num t; "reps", string r; "threads", string threads
-                      "pct_of_peak", (100.0 * gflops / peak).ToString("F1", Globalization.CultureInfo.InvariantCulture)
+                      "pct_of_peak", (100.0 * gflops / peak).ToString("F1", CultureInfo.InvariantCulture)
                       "clock_ghz", Report.num clock ]

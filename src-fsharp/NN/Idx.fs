@@ -29,18 +29,30 @@ module Idx =
 
     let private fail file detail : 'a = raise (IdxError(file, detail))
 
+    /// The 32-bit big-endian integer at byte `at`.
     let private bigEndian (bytes: byte[]) at =
-        (int bytes[at] <<< 24) ||| (int bytes[at + 1] <<< 16) ||| (int bytes[at + 2] <<< 8) ||| int bytes[at + 3]
+        (int bytes[at] <<< 24) ||| (int bytes[at + 1] <<< 16)
+        ||| (int bytes[at + 2] <<< 8) ||| int bytes[at + 3]
 
-    /// The bytes of a file, gunzipped when it starts with the gzip magic 1f 8b.
+    /// The bytes of a file, gunzipped when it starts with the gzip magic 1f 8b. A gzip stream
+    /// ends with ISIZE, the uncompressed length mod 2³² (little-endian): .NET's GZipStream stops
+    /// quietly at a cut-off stream, so comparing ISIZE is how a truncated .gz is recognised.
     let private contents (file: string) (raw: byte[]) =
         if raw.Length >= 2 && raw[0] = 0x1fuy && raw[1] = 0x8buy then
-            try
-                use input = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
-                use output = new MemoryStream()
-                input.CopyTo output
-                output.ToArray()
-            with :? InvalidDataException as e -> fail file $"corrupt gzip stream ({e.Message})"
+            let bytes =
+                try
+                    use input = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
+                    use output = new MemoryStream()
+                    input.CopyTo output
+                    output.ToArray()
+                with :? InvalidDataException as e ->
+                    fail file $"corrupt gzip stream ({e.Message})"
+            let isize = if raw.Length >= 18 then BitConverter.ToUInt32(raw, raw.Length - 4) else 0u
+            if isize <> uint32 bytes.Length then
+                fail file
+                    ($"truncated or corrupt gzip stream: it inflates to {bytes.Length} bytes, "
+                     + $"its trailer says {isize}")
+            bytes
         else raw
 
     /// Parse IDX bytes (plain or gzipped) expecting magic `magic`; `file` names them in errors.
@@ -50,26 +62,35 @@ module Idx =
         if bytes.Length < 4 then fail file $"too short for an IDX header ({bytes.Length} bytes)"
         let found = bigEndian bytes 0
         if found <> magic then
-            let kind = if magic = LabelsMagic then "labels" elif magic = ImagesMagic then "images" else "IDX"
+            let kind =
+                match magic with
+                | LabelsMagic -> "labels"
+                | ImagesMagic -> "images"
+                | _ -> "IDX"
             fail file $"wrong magic number 0x%08x{found}, expected 0x%08x{magic} ({kind} file)"
         let rank = int bytes[3]
         let header = 4 + 4 * rank
         if bytes.Length < header then
-            fail file $"truncated header: {rank} dimensions need {header} bytes, file has {bytes.Length}"
+            fail file
+                $"truncated header: {rank} dimensions need {header} bytes, file has {bytes.Length}"
         let dims = Array.init rank (fun d -> bigEndian bytes (4 + 4 * d))
-        if dims |> Array.exists (fun d -> d < 0) then
-            fail file $"negative dimension in {ScratchML.Shape.show dims}"
-        let expected = dims |> Array.fold (fun n d -> n * int64 d) 1L
+        let shown = ScratchML.Shape.show dims
+        if dims |> Array.exists (fun d -> d < 0) then fail file $"negative dimension in {shown}"
+        // ∏ sizes, saturating: a corrupt header must not overflow into a plausible length
+        let times n d =
+            if d > 0 && n > Int64.MaxValue / int64 d then Int64.MaxValue else n * int64 d
+        let expected = Array.fold times 1L dims
         let actual = int64 (bytes.Length - header)
         if actual < expected then
-            fail file $"truncated: dimensions {ScratchML.Shape.show dims} need {expected} data bytes, found {actual}"
+            fail file $"truncated: dimensions {shown} need {expected} data bytes, found {actual}"
         if actual > expected then
-            fail file $"{actual - expected} extra bytes after the {expected} data bytes of {ScratchML.Shape.show dims}"
+            fail file $"{actual - expected} extra bytes after the {expected} data bytes of {shown}"
         { Dims = dims; Data = bytes[header..] }
 
     /// Read an IDX file (plain or .gz) expecting magic `magic` (LabelsMagic or ImagesMagic).
     let read (magic: int) (path: string) : IdxData =
         let bytes =
             try File.ReadAllBytes path
-            with :? IOException | :? UnauthorizedAccessException as e -> fail path $"cannot read ({e.Message})"
+            with :? IOException | :? UnauthorizedAccessException as e ->
+                fail path $"cannot read ({e.Message})"
         parse path magic bytes

@@ -24,20 +24,22 @@ module Init =
         ofValues dtype shape (Array.init (Shape.numel shape) (fun _ -> next ()))
 
     /// Receptive field of a weight: ∏ shape[2..] (1 for a Linear weight [out; in]).
-    let private receptive (shape: int[]) = shape |> Array.skip (min 2 shape.Length) |> Array.fold (*) 1
+    let private receptive (shape: int[]) =
+        shape |> Array.skip (min 2 shape.Length) |> Array.fold (*) 1
 
     /// fan_in = shape[1] · ∏ shape[2..]: in_features (Linear), in_ch·kh·kw (Conv2d), as PyTorch.
     let fanIn (shape: int[]) =
-        if shape.Length < 2 then invalidArg "shape" $"fan_in needs rank ≥ 2, got {Shape.show shape}"
+        if shape.Length < 2 then invalidArg "shape" $"fan_in needs rank ≥ 2: {Shape.show shape}"
         shape[1] * receptive shape
 
     /// fan_out = shape[0] · ∏ shape[2..]: out_features (Linear), out_ch·kh·kw (Conv2d).
     let fanOut (shape: int[]) =
-        if shape.Length < 2 then invalidArg "shape" $"fan_out needs rank ≥ 2, got {Shape.show shape}"
+        if shape.Length < 2 then invalidArg "shape" $"fan_out needs rank ≥ 2: {Shape.show shape}"
         shape[0] * receptive shape
 
     /// zeros: every element 0.
-    let zeros (dtype: DType) (shape: int[]) = ofValues dtype shape (Array.zeroCreate (Shape.numel shape))
+    let zeros (dtype: DType) (shape: int[]) =
+        ofValues dtype shape (Array.zeroCreate (Shape.numel shape))
 
     /// U(−bound, bound): each element (2·uniform() − 1)·bound, computed in double, rounded once
     /// to the dtype (for float32 this is exactly SplitMix64.symmetric(bound)).

@@ -6,7 +6,9 @@
 /// and named buffers). `Optimizer.step` updates parameters IN PLACE: training owns its parameter
 /// tensors and W1 updates 200k float32 values 125 times an epoch, so allocating new tensors per
 /// step would cost more than the update itself. Every rule is written once as an inline generic
-/// loop over flat arrays and instantiated for float32 and float64 storage.
+/// loop over flat arrays and instantiated for float32 and float64 storage. As in PyTorch's CPU
+/// kernels, a float32 parameter is updated in float32 arithmetic with the hyper-parameters (and
+/// step-dependent scalars such as Adam's lr/(1−β₁ᵗ), computed in double) rounded to float32.
 namespace ScratchML.NN
 
 open System
@@ -64,8 +66,9 @@ type Optimizer =
 /// flat row-major array of the parameter's dtype and size.
 type ParamState = { mutable Step: int; Buffers: Map<string, Storage> }
 
-/// The update loops, one per rule, generic over the element type ('T = float32 or float).
-/// Scalars arrive already converted to 'T; i runs over the flat arrays.
+/// The update loops, one per rule, generic over the element type ('T = float32 or float) and
+/// inlined into each instantiation. Scalars arrive already converted to 'T; i runs over the flat
+/// arrays. Each line mirrors torch 1.13's tensor ops, in their order of operations.
 module private Rules =
     /// g ← ±grad + wd·p (maximize flips the sign first, as torch 1.13 does).
     let inline gradient (maximize: bool) (wd: 'T) (grad: 'T) (p: 'T) =
@@ -74,12 +77,14 @@ module private Rules =
 
     /// SGD: buf = g on the first step, else momentum·buf + (1−dampening)·g;
     /// g = g + momentum·buf (Nesterov) or buf; p ← p − lr·g.
-    let inline sgd (p: 'T[]) (grad: 'T[]) (buf: 'T[]) first lr momentum dampening wd nesterov maximize =
-        let zero = LanguagePrimitives.GenericZero
+    let inline sgd (p: 'T[]) (grad: 'T[]) (buf: 'T[]) first
+                   lr momentum dampening wd nesterov maximize =
+        let hasMomentum = momentum <> LanguagePrimitives.GenericZero
+        let undamped = LanguagePrimitives.GenericOne - dampening
         for i in 0 .. p.Length - 1 do
             let mutable g = gradient maximize wd grad[i] p[i]
-            if momentum <> zero then
-                buf[i] <- if first then g else momentum * buf[i] + (LanguagePrimitives.GenericOne - dampening) * g
+            if hasMomentum then
+                buf[i] <- if first then g else momentum * buf[i] + undamped * g
                 g <- if nesterov then g + momentum * buf[i] else buf[i]
             p[i] <- p[i] + -lr * g
 
@@ -95,6 +100,7 @@ module private Rules =
     let inline rmsprop (p: 'T[]) (grad: 'T[]) (v: 'T[]) (ga: 'T[]) (buf: 'T[])
                        lr alpha eps wd momentum centered maximize =
         let one = LanguagePrimitives.GenericOne
+        let hasMomentum = momentum > LanguagePrimitives.GenericZero
         for i in 0 .. p.Length - 1 do
             let g = gradient maximize wd grad[i] p[i]
             v[i] <- v[i] * alpha + (one - alpha) * g * g
@@ -103,7 +109,7 @@ module private Rules =
                     ga[i] <- ga[i] * alpha + (one - alpha) * g
                     sqrt (v[i] + -one * ga[i] * ga[i]) + eps
                 else sqrt v[i] + eps
-            if momentum > LanguagePrimitives.GenericZero then
+            if hasMomentum then
                 buf[i] <- buf[i] * momentum + g / avg
                 p[i] <- p[i] + -lr * buf[i]
             else p[i] <- p[i] + -lr * g / avg
@@ -119,7 +125,7 @@ module private Rules =
             v[i] <- v[i] * b2 + (one - b2) * g * g
             let vhat =
                 if amsgrad then
-                    vmax[i] <- max vmax[i] v[i]
+                    if v[i] > vmax[i] then vmax[i] <- v[i]
                     vmax[i]
                 else v[i]
             p[i] <- p[i] + -stepSize * m[i] / (sqrt vhat / bc2Sqrt + eps)
@@ -151,71 +157,97 @@ module Optimizer =
         parameters
         |> Array.map (fun p ->
             { Step = 0
-              Buffers = Map [ for name, value in bufferNames optimizer -> name, filled p.DType p.Numel value ] })
+              Buffers =
+                Map [ for name, initial in bufferNames optimizer ->
+                        name, filled p.DType p.Numel initial ] })
 
-    let private f32 (s: ParamState) name = match s.Buffers.TryFind name with Some(Storage.F32 a) -> a | _ -> null
-    let private f64 (s: ParamState) name = match s.Buffers.TryFind name with Some(Storage.F64 a) -> a | _ -> null
+    /// A float32 buffer of the state (null when the rule keeps no such buffer).
+    let private f32 (s: ParamState) name =
+        match s.Buffers.TryFind name with Some(Storage.F32 a) -> a | _ -> null
 
-    /// One rule on one parameter: p, its state and its gradient as flat arrays of one dtype.
-    let private update (optimizer: Optimizer) (s: ParamState) (param: Storage) (grad: Storage) =
-        s.Step <- s.Step + 1
-        let t = float s.Step
-        match optimizer, param, grad with
-        // Plain SGD, p ← p − lr·g: the whole update is one SIMD multiply-add (W1's hot path).
-        | Optimizer.Sgd o, Storage.F32 p, Storage.F32 g
-            when o.Momentum = 0.0 && o.WeightDecay = 0.0 && not o.Maximize ->
-            TensorPrimitives.MultiplyAdd(ReadOnlySpan g, float32 -o.LearningRate, ReadOnlySpan p, Span p)
-        | Optimizer.Sgd o, Storage.F64 p, Storage.F64 g
-            when o.Momentum = 0.0 && o.WeightDecay = 0.0 && not o.Maximize ->
+    /// A float64 buffer of the state (null when the rule keeps no such buffer).
+    let private f64 (s: ParamState) name =
+        match s.Buffers.TryFind name with Some(Storage.F64 a) -> a | _ -> null
+
+    let private sgd (o: SgdOptions) (s: ParamState) (param: Storage) (grad: Storage) =
+        let first = s.Step = 1
+        let plain = o.Momentum = 0.0 && o.WeightDecay = 0.0 && not o.Maximize
+        match param, grad with
+        // Plain SGD, p ← p + (−lr)·g, is one SIMD multiply-add over the array (W1's hot path).
+        | Storage.F32 p, Storage.F32 g when plain ->
+            let step = float32 -o.LearningRate
+            TensorPrimitives.MultiplyAdd(ReadOnlySpan g, step, ReadOnlySpan p, Span p)
+        | Storage.F64 p, Storage.F64 g when plain ->
             TensorPrimitives.MultiplyAdd(ReadOnlySpan g, -o.LearningRate, ReadOnlySpan p, Span p)
-        | Optimizer.Sgd o, Storage.F32 p, Storage.F32 g ->
-            Rules.sgd p g (f32 s "momentum_buffer") (t = 1.0) (float32 o.LearningRate) (float32 o.Momentum)
-                (float32 o.Dampening) (float32 o.WeightDecay) o.Nesterov o.Maximize
-        | Optimizer.Sgd o, Storage.F64 p, Storage.F64 g ->
-            Rules.sgd p g (f64 s "momentum_buffer") (t = 1.0) o.LearningRate o.Momentum o.Dampening
+        | Storage.F32 p, Storage.F32 g ->
+            Rules.sgd p g (f32 s "momentum_buffer") first (float32 o.LearningRate)
+                (float32 o.Momentum) (float32 o.Dampening) (float32 o.WeightDecay)
+                o.Nesterov o.Maximize
+        | Storage.F64 p, Storage.F64 g ->
+            Rules.sgd p g (f64 s "momentum_buffer") first o.LearningRate o.Momentum o.Dampening
                 o.WeightDecay o.Nesterov o.Maximize
-        | Optimizer.Adagrad o, _, _ ->
-            let clr = o.LearningRate / (1.0 + (t - 1.0) * o.LearningRateDecay)
-            match param, grad with
-            | Storage.F32 p, Storage.F32 g ->
-                Rules.adagrad p g (f32 s "sum") (float32 clr) (float32 o.Eps) (float32 o.WeightDecay) o.Maximize
-            | Storage.F64 p, Storage.F64 g -> Rules.adagrad p g (f64 s "sum") clr o.Eps o.WeightDecay o.Maximize
-            | _ -> ()
-        | Optimizer.RmsProp o, Storage.F32 p, Storage.F32 g ->
+        | _ -> ()
+
+    let private adagrad (o: AdagradOptions) (s: ParamState) (param: Storage) (grad: Storage) =
+        let clr = o.LearningRate / (1.0 + float (s.Step - 1) * o.LearningRateDecay)
+        match param, grad with
+        | Storage.F32 p, Storage.F32 g ->
+            Rules.adagrad p g (f32 s "sum") (float32 clr) (float32 o.Eps) (float32 o.WeightDecay)
+                o.Maximize
+        | Storage.F64 p, Storage.F64 g ->
+            Rules.adagrad p g (f64 s "sum") clr o.Eps o.WeightDecay o.Maximize
+        | _ -> ()
+
+    let private rmsprop (o: RmsPropOptions) (s: ParamState) (param: Storage) (grad: Storage) =
+        match param, grad with
+        | Storage.F32 p, Storage.F32 g ->
             Rules.rmsprop p g (f32 s "square_avg") (f32 s "grad_avg") (f32 s "momentum_buffer")
                 (float32 o.LearningRate) (float32 o.Alpha) (float32 o.Eps) (float32 o.WeightDecay)
                 (float32 o.Momentum) o.Centered o.Maximize
-        | Optimizer.RmsProp o, Storage.F64 p, Storage.F64 g ->
+        | Storage.F64 p, Storage.F64 g ->
             Rules.rmsprop p g (f64 s "square_avg") (f64 s "grad_avg") (f64 s "momentum_buffer")
                 o.LearningRate o.Alpha o.Eps o.WeightDecay o.Momentum o.Centered o.Maximize
-        | (Optimizer.Adam o | Optimizer.AdamW o), _, _ ->
-            let decoupled = match optimizer with Optimizer.AdamW _ -> true | _ -> false
-            let stepSize = o.LearningRate / (1.0 - o.Beta1 ** t)
-            let bc2Sqrt = sqrt (1.0 - o.Beta2 ** t)
-            let wd = if decoupled then 0.0 else o.WeightDecay // AdamW: no wd in the gradient
-            let decay = 1.0 - o.LearningRate * o.WeightDecay
-            match param, grad with
-            | Storage.F32 p, Storage.F32 g ->
-                if decoupled then TensorPrimitives.Multiply(ReadOnlySpan p, float32 decay, Span p)
-                Rules.adam p g (f32 s "exp_avg") (f32 s "exp_avg_sq") (f32 s "max_exp_avg_sq")
-                    (float32 stepSize) (float32 bc2Sqrt) (float32 o.Beta1) (float32 o.Beta2)
-                    (float32 o.Eps) (float32 wd) o.AmsGrad o.Maximize
-            | Storage.F64 p, Storage.F64 g ->
-                if decoupled then TensorPrimitives.Multiply(ReadOnlySpan p, decay, Span p)
-                Rules.adam p g (f64 s "exp_avg") (f64 s "exp_avg_sq") (f64 s "max_exp_avg_sq")
-                    stepSize bc2Sqrt o.Beta1 o.Beta2 o.Eps wd o.AmsGrad o.Maximize
-            | _ -> ()
+        | _ -> ()
+
+    /// Adam (decoupled = false) or AdamW (decoupled = true: p ← p·(1 − lr·wd) first, and the
+    /// gradient gets no weight decay).
+    let private adam decoupled (o: AdamOptions) (s: ParamState) (param: Storage) (grad: Storage) =
+        let t = float s.Step
+        let stepSize = o.LearningRate / (1.0 - o.Beta1 ** t)
+        let bc2Sqrt = sqrt (1.0 - o.Beta2 ** t)
+        let wd = if decoupled then 0.0 else o.WeightDecay
+        let decay = 1.0 - o.LearningRate * o.WeightDecay
+        match param, grad with
+        | Storage.F32 p, Storage.F32 g ->
+            if decoupled then TensorPrimitives.Multiply(ReadOnlySpan p, float32 decay, Span p)
+            Rules.adam p g (f32 s "exp_avg") (f32 s "exp_avg_sq") (f32 s "max_exp_avg_sq")
+                (float32 stepSize) (float32 bc2Sqrt) (float32 o.Beta1) (float32 o.Beta2)
+                (float32 o.Eps) (float32 wd) o.AmsGrad o.Maximize
+        | Storage.F64 p, Storage.F64 g ->
+            if decoupled then TensorPrimitives.Multiply(ReadOnlySpan p, decay, Span p)
+            Rules.adam p g (f64 s "exp_avg") (f64 s "exp_avg_sq") (f64 s "max_exp_avg_sq")
+                stepSize bc2Sqrt o.Beta1 o.Beta2 o.Eps wd o.AmsGrad o.Maximize
         | _ -> ()
 
     /// One optimisation step, IN PLACE: for each parameter tensor p (contiguous) with gradient
-    /// ∇p (same shape and dtype, any layout) and state s, t ← t + 1 and p, s ← rule(p, ∇p, s, t).
-    /// Arrays are parallel: parameters[i] goes with states[i] and grads[i].
-    let step (optimizer: Optimizer) (states: ParamState[]) (parameters: Tensor[]) (grads: Tensor[]) =
+    /// ∇p (same shape and dtype, any layout) and state s: t ← t + 1, then p and s are updated by
+    /// the rule at step t. The arrays are parallel: parameters[i] goes with states[i], grads[i].
+    let step (optimizer: Optimizer) (states: ParamState[]) (parameters: Tensor[])
+             (grads: Tensor[]) =
         if states.Length <> parameters.Length || grads.Length <> parameters.Length then
-            invalidArg "grads" $"{parameters.Length} parameters, {states.Length} states, {grads.Length} gradients"
+            invalidArg "grads"
+                $"{parameters.Length} parameters, {states.Length} states, {grads.Length} gradients"
         for i in 0 .. parameters.Length - 1 do
-            let p, g = parameters[i], grads[i]
-            if not p.IsContiguous then invalidArg "parameters" $"parameter {i} {p} is not contiguous"
+            let p, g, s = parameters[i], grads[i], states[i]
+            if not p.IsContiguous then
+                invalidArg "parameters" $"parameter {i} ({p}) is not contiguous"
             if p.Shape <> g.Shape || p.DType <> g.DType then
                 invalidArg "grads" $"parameter {i} is {p}, its gradient {g}"
-            update optimizer states[i] p.Storage (Flat.storage g)
+            s.Step <- s.Step + 1
+            let param, grad = p.Storage, Flat.storage g
+            match optimizer with
+            | Optimizer.Sgd o -> sgd o s param grad
+            | Optimizer.Adagrad o -> adagrad o s param grad
+            | Optimizer.RmsProp o -> rmsprop o s param grad
+            | Optimizer.Adam o -> adam false o s param grad
+            | Optimizer.AdamW o -> adam true o s param grad

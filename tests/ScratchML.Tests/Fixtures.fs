@@ -7,17 +7,18 @@ open System.IO
 open System.Text.Json
 open Expecto
 
-/// The fixtures folder: $SCRATCHML_FIXTURES, else ../shared/fixtures above the repository root.
+/// The repository root: the first folder above the test binary that holds ScratchML.sln.
+let repoRoot =
+    let rec up (d: DirectoryInfo) =
+        if isNull d then Directory.GetCurrentDirectory()
+        elif File.Exists(Path.Combine(d.FullName, "ScratchML.sln")) then d.FullName
+        else up d.Parent
+    up (DirectoryInfo AppContext.BaseDirectory)
+
+/// The fixtures folder: $SCRATCHML_FIXTURES, else ../shared/fixtures beside the repository.
 let folder =
     match Environment.GetEnvironmentVariable "SCRATCHML_FIXTURES" with
-    | null | "" ->
-        // Walk up from the test binary to the folder holding ScratchML.sln, then ../shared/fixtures.
-        let rec up (d: DirectoryInfo) =
-            if isNull d then Path.GetFullPath "../shared/fixtures"
-            elif File.Exists(Path.Combine(d.FullName, "ScratchML.sln")) then
-                Path.GetFullPath(Path.Combine(d.FullName, "..", "shared", "fixtures"))
-            else up d.Parent
-        up (DirectoryInfo AppContext.BaseDirectory)
+    | null | "" -> Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", "fixtures"))
     | dir -> Path.GetFullPath dir
 
 /// A fixture array: shape and flat row-major data (int64 data converted to float exactly).

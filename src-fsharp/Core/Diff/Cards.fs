@@ -1,5 +1,5 @@
 /// One card per primitive op: its forward kernel (numbers) beside its backward rule (symbols).
-/// Layer: Diff (above Graph and Tensor). Read next: Grad.fs (the reverse sweep that asks the cards).
+/// Layer: Diff (above Graph and Tensor). Read next: Grad.fs (the sweep that asks the cards).
 ///
 /// A backward rule receives the arguments, the op's output y and the upstream gradient g (shaped
 /// like y) and returns one gradient per argument as expression graphs — so a gradient can be
@@ -27,11 +27,11 @@ module Cards =
 
     let private binary name forward backward =
         { Name = name
-          Forward = (fun ts -> match ts with [ a; b ] -> forward a b | _ -> invalidArg "ts" $"{name}: two arguments")
+          Forward = (fun ts -> match ts with [ a; b ] -> forward a b | _ -> invalidArg "ts" name)
           Backward = fun args y g ->
             match args with
             | [ a; b ] -> let ga, gb = backward a b y g in [ ga; gb ]
-            | _ -> invalidArg "args" $"{name}: two arguments" }
+            | _ -> invalidArg "args" name }
 
     /// The gradient of an argument that does not influence the value (comparisons, indices).
     let noGradient (x: Expr) = Expr.zeros x.Shape
@@ -70,7 +70,8 @@ module Cards =
         let m, n = a2.Shape[a2.Rank - 2], b2.Shape[b2.Rank - 1]
         let matrixAxes = (if a.Rank = 1 then 0 else 1) + (if b.Rank = 1 then 0 else 1)
         let batch = Array.sub y.Shape 0 (y.Rank - matrixAxes)
-        let g2 = Expr.reshape (Array.append batch [| m; n |]) g
+        let g2 = if a.Rank > 1 && b.Rank > 1 then g
+                 else Expr.reshape (Array.append batch [| m; n |]) g
         let ga = Expr.matmul g2 (transposeLast b2)
         let gb = Expr.matmul (transposeLast a2) g2
         let back (x: Expr) (x2: Expr) (gx: Expr) =
@@ -87,83 +88,111 @@ module Cards =
     let private concatBackward axis (args: Expr list) (g: Expr) =
         let starts = args |> List.scan (fun s (a: Expr) -> s + a.Shape[axis]) 0
         List.map2 (fun (a: Expr) start ->
-            let specs = List.init g.Rank (fun i -> if i = axis then Slice.Range (Some start, Some (start + a.Shape[axis]), 1) else Slice.All)
-            Expr.slice specs g) args (List.take args.Length starts)
+            let piece = Slice.Range (Some start, Some (start + a.Shape[axis]), 1)
+            Expr.slice (List.init g.Rank (fun i -> if i = axis then piece else Slice.All)) g)
+            args (List.take args.Length starts)
 
+    /// Ops on (x, indices): index arguments get no gradient.
     let private indexed name forward backward =
         { Name = name
-          Forward = (fun ts -> match ts with [ x; i ] -> forward x i | _ -> invalidArg "ts" $"{name}: two arguments")
-          // index arguments get no gradient
-          Backward = fun args _ g -> match args with [ x; i ] -> [ backward x i g; noGradient i ] | _ -> invalidArg "args" name }
+          Forward = (fun ts -> match ts with [ x; i ] -> forward x i | _ -> invalidArg "ts" name)
+          Backward = fun args _ g ->
+            match args with
+            | [ x; i ] -> [ backward x i g; noGradient i ]
+            | _ -> invalidArg "args" name }
 
-    let private leakyRelu slope (t: Tensor) = Tensor.map (fun v -> if v > 0.0 then v else slope * v) t
+    /// where(c, a, b): g goes to a where c holds, to b elsewhere; c gets none.
+    let private whereCard =
+        { Name = "where"
+          Forward = (function [ c; a; b ] -> Tensor.where c a b | _ -> invalidArg "ts" "where")
+          Backward = fun args _ g ->
+            match args with
+            | [ c; _; _ ] ->
+                let zero = Expr.scalar 0.0
+                [ noGradient c; Expr.where c g zero; Expr.where c zero g ]
+            | _ -> invalidArg "args" "where" }
+
+    let private leakyRelu slope (t: Tensor) =
+        Tensor.map (fun v -> if v > 0.0 then v else slope * v) t
+    let private flat (x: Expr) (_: Expr) (_: Expr) = noGradient x
+    let private flat2 (a: Expr) (b: Expr) _ _ = noGradient a, noGradient b
+    /// ∂max(a, b): 1 where a wins, ½ on ties (both sides), 0 where b wins.
+    let private wins (a: Expr) (b: Expr) = Expr.gt a b + 0.5 * Expr.eq a b
+    let private arr = Array.ofList
 
     /// Every primitive, in numbers and in symbols.
     let cardOf (op: Op) : Card =
         match op with
-        | Op.Neg -> unary "neg" Tensor.neg (fun _ _ g -> -g)                              // (−x)' = −1
-        | Op.Exp -> unary "exp" Tensor.exp (fun _ y g -> g * y)                           // (eˣ)' = eˣ
-        | Op.Log -> unary "log" Tensor.log (fun x _ g -> g / x)                           // (ln x)' = 1/x
-        | Op.Sqrt -> unary "sqrt" Tensor.sqrt (fun _ y g -> g * 0.5 / y)                  // (√x)' = 1/(2√x)
-        | Op.Abs -> unary "abs" Tensor.abs (fun x _ g -> g * Expr.sign x)                 // |x|' = sign x, 0 at 0
-        | Op.Sin -> unary "sin" Tensor.sin (fun x _ g -> g * Expr.cos x)                  // sin' = cos
-        | Op.Cos -> unary "cos" Tensor.cos (fun x _ g -> -(g * Expr.sin x))               // cos' = −sin
-        | Op.Tan -> unary "tan" Tensor.tan (fun _ y g -> g * (1.0 + y * y))               // tan' = 1 + tan²
-        | Op.Tanh -> unary "tanh" Tensor.tanh (fun _ y g -> g * (1.0 - y * y))            // tanh' = 1 − y²
-        | Op.Sigmoid -> unary "sigmoid" Tensor.sigmoid (fun _ y g -> g * (y * (1.0 - y))) // σ' = σ(1−σ), no ∞/∞
-        | Op.Softplus -> unary "softplus" Tensor.softplus (fun x _ g -> g * Expr.sigmoid x) // log(1+eˣ)' = σ(x)
-        | Op.Relu -> unary "relu" Tensor.relu (fun x _ g -> g * Expr.step x)              // relu'(0) = 0 (Step)
-        | Op.LeakyRelu slope ->                                                           // leaky'(0) = slope
-            unary "leaky_relu" (leakyRelu slope) (fun x _ g -> Expr.where (Expr.step x) g (g * slope))
-        | Op.Step -> unary "step" Tensor.step (fun x _ _ -> noGradient x)                 // flat almost everywhere
-        | Op.Sign -> unary "sign" Tensor.sign (fun x _ _ -> noGradient x)                 // flat almost everywhere
-        | Op.Add -> binary "add" Tensor.add (fun _ _ _ g -> g, g)                         // sum rule
+        | Op.Neg -> unary "neg" Tensor.neg (fun _ _ g -> -g)                         // (−x)' = −1
+        | Op.Exp -> unary "exp" Tensor.exp (fun _ y g -> g * y)                      // (eˣ)' = eˣ
+        | Op.Log -> unary "log" Tensor.log (fun x _ g -> g / x)  // (ln x)' = 1/x
+        | Op.Sqrt -> unary "sqrt" Tensor.sqrt (fun _ y g -> g * 0.5 / y)  // (√x)' = 1/(2√x)
+        | Op.Abs -> unary "abs" Tensor.abs (fun x _ g -> g * Expr.sign x)  // sign x; 0 at 0
+        | Op.Sin -> unary "sin" Tensor.sin (fun x _ g -> g * Expr.cos x)             // sin' = cos
+        | Op.Cos -> unary "cos" Tensor.cos (fun x _ g -> -(g * Expr.sin x))          // cos' = −sin
+        | Op.Tan -> unary "tan" Tensor.tan (fun _ y g -> g * (1.0 + y * y))  // tan' = 1 + tan²
+        | Op.Tanh -> unary "tanh" Tensor.tanh (fun _ y g -> g * (1.0 - y * y))  // tanh' = 1 − y²
+        // σ' = σ(1 − σ): no e^−x/(1 + e^−x)² = ∞/∞ at x = −800
+        | Op.Sigmoid -> unary "sigmoid" Tensor.sigmoid (fun _ y g -> g * (y * (1.0 - y)))
+        | Op.Softplus -> unary "softplus" Tensor.softplus (fun x _ g -> g * Expr.sigmoid x) // σ(x)
+        | Op.Relu -> unary "relu" Tensor.relu (fun x _ g -> g * Expr.step x)         // relu'(0) = 0
+        | Op.LeakyRelu slope ->  // leaky'(0) = slope
+            unary "leaky_relu" (leakyRelu slope) (fun x _ g ->
+                Expr.where (Expr.step x) g (g * slope))
+        | Op.Step -> unary "step" Tensor.step flat                                   // flat a.e.
+        | Op.Sign -> unary "sign" Tensor.sign flat                                   // flat a.e.
+        | Op.Add -> binary "add" Tensor.add (fun _ _ _ g -> g, g)                    // sum rule
         | Op.Sub -> binary "sub" Tensor.sub (fun _ _ _ g -> g, -g)
-        | Op.Mul -> binary "mul" Tensor.mul (fun a b _ g -> g * b, g * a)                 // product rule
-        | Op.Div -> binary "div" Tensor.div (fun _ b y g -> g / b, -(g * y / b))          // (a/b)' = 1/b, −a/b²
-        | Op.Pow -> binary "pow" Tensor.pow (fun a b y g ->                               // x^y: y·x^(y−1), x^y·ln x
-                        g * b * Expr.pow a (b - 1.0), g * y * Expr.log a)
-        | Op.Maximum -> binary "maximum" Tensor.maximum (fun a b _ g ->                   // ties split evenly
-                            g * (Expr.gt a b + 0.5 * Expr.eq a b), g * (Expr.lt a b + 0.5 * Expr.eq a b))
-        | Op.Minimum -> binary "minimum" Tensor.minimum (fun a b _ g ->                   // ties split evenly
-                            g * (Expr.lt a b + 0.5 * Expr.eq a b), g * (Expr.gt a b + 0.5 * Expr.eq a b))
-        | Op.Gt -> binary "gt" Tensor.gt (fun a b _ _ -> noGradient a, noGradient b)      // comparisons: flat
-        | Op.Ge -> binary "ge" Tensor.ge (fun a b _ _ -> noGradient a, noGradient b)
-        | Op.Lt -> binary "lt" Tensor.lt (fun a b _ _ -> noGradient a, noGradient b)
-        | Op.Le -> binary "le" Tensor.le (fun a b _ _ -> noGradient a, noGradient b)
-        | Op.Eq -> binary "eq" Tensor.eq (fun a b _ _ -> noGradient a, noGradient b)
-        | Op.Where ->                                                                     // routes g by the condition
-            { Name = "where"
-              Forward = (fun ts -> match ts with [ c; a; b ] -> Tensor.where c a b | _ -> invalidArg "ts" "where: three arguments")
-              Backward = fun args _ g ->
-                match args with
-                | [ c; _; _ ] -> [ noGradient c; Expr.where c g (Expr.scalar 0.0); Expr.where c (Expr.scalar 0.0) g ]
-                | _ -> invalidArg "args" "where: three arguments" }
-        | Op.Sum (axes, keep) -> unary "sum" (Tensor.sum axes keep) (fun x _ g -> expand axes keep x g) // Σ' = 1
-        | Op.Max (axes, keep) -> unary "max" (Tensor.max axes keep) (maxBackward axes keep)   // to the argmax
-        | Op.Min (axes, keep) -> unary "min" (Tensor.min axes keep) (maxBackward axes keep)   // to the argmin
-        | Op.LogSumExp (axes, keep) -> unary "logsumexp" (Tensor.logSumExp axes keep) (logSumExpBackward axes keep)
-        | Op.ArgMax (axis, keep) -> unary "argmax" (Tensor.argmax axis keep) (fun x _ _ -> noGradient x)
-        | Op.LogSoftmax axis -> unary "log_softmax" (Tensor.logSoftmax axis) (fun _ y g -> logSoftmaxBackward axis y g)
-        | Op.MatMul -> binary "matmul" Tensor.matmul matmulBackward                         // g·bᵀ, aᵀ·g
-        | Op.Reshape shape -> unary "reshape" (Tensor.reshape (Array.ofList shape)) (fun x _ g -> Expr.reshape x.Shape g)
-        | Op.Permute dims -> unary "permute" (Tensor.permute (Array.ofList dims)) (fun _ _ g -> Expr.permute (inverse dims) g)
-        | Op.BroadcastTo shape ->                                                         // adjoint: sum back
-            unary "broadcast_to" (Tensor.broadcastTo (Array.ofList shape)) (fun x _ g -> Expr.sumTo x.Shape g)
-        | Op.SumTo shape -> unary "sum_to" (Tensor.sumTo (Array.ofList shape)) (fun x _ g -> Expr.broadcastTo x.Shape g)
-        | Op.Slice specs ->                                                               // adjoint: write g in place
-            unary "slice" (Tensor.slice (Array.ofList specs)) (fun x _ g -> Expr.apply (Op.SliceBackward (List.ofArray x.Shape, specs)) [ g ])
+        | Op.Mul -> binary "mul" Tensor.mul (fun a b _ g -> g * b, g * a)            // product rule
+        | Op.Div -> binary "div" Tensor.div (fun _ b y g -> g / b, -(g * y / b))     // 1/b, −a/b²
+        | Op.Pow -> binary "pow" Tensor.pow (fun a b y g ->  // x^y: both args
+                        g * b * Expr.pow a (b - 1.0), g * y * Expr.log a)  // y·x^(y−1), x^y·ln x
+        | Op.Maximum -> binary "maximum" Tensor.maximum (fun a b _ g -> g * wins a b, g * wins b a)
+        | Op.Minimum -> binary "minimum" Tensor.minimum (fun a b _ g -> g * wins b a, g * wins a b)
+        | Op.Gt -> binary "gt" Tensor.gt flat2  // comparisons: flat
+        | Op.Ge -> binary "ge" Tensor.ge flat2
+        | Op.Lt -> binary "lt" Tensor.lt flat2
+        | Op.Le -> binary "le" Tensor.le flat2
+        | Op.Eq -> binary "eq" Tensor.eq flat2
+        | Op.Where -> whereCard                                                      // routes g
+        | Op.Sum (axes, keep) ->                                                // Σ' = 1, spread
+            unary "sum" (Tensor.sum axes keep) (fun x _ g -> expand axes keep x g)
+        | Op.Max (axes, keep) -> unary "max" (Tensor.max axes keep) (maxBackward axes keep)
+        | Op.Min (axes, keep) -> unary "min" (Tensor.min axes keep) (maxBackward axes keep)
+        | Op.LogSumExp (axes, keep) ->                                               // g·softmax
+            unary "logsumexp" (Tensor.logSumExp axes keep) (logSumExpBackward axes keep)
+        | Op.ArgMax (axis, keep) -> unary "argmax" (Tensor.argmax axis keep) flat
+        | Op.LogSoftmax axis ->  // g − softmax·Σg
+            unary "log_softmax" (Tensor.logSoftmax axis) (fun _ y g -> logSoftmaxBackward axis y g)
+        | Op.MatMul -> binary "matmul" Tensor.matmul matmulBackward                  // g·bᵀ, aᵀ·g
+        | Op.Reshape shape ->
+            unary "reshape" (Tensor.reshape (arr shape)) (fun x _ g -> Expr.reshape x.Shape g)
+        | Op.Permute dims ->
+            unary "permute" (Tensor.permute (arr dims)) (fun _ _ g -> Expr.permute (inverse dims) g)
+        | Op.BroadcastTo shape ->  // adjoint: sum back
+            unary "broadcast_to" (Tensor.broadcastTo (arr shape)) (fun x _ g ->
+                Expr.sumTo x.Shape g)
+        | Op.SumTo shape ->
+            unary "sum_to" (Tensor.sumTo (arr shape)) (fun x _ g -> Expr.broadcastTo x.Shape g)
+        | Op.Slice specs ->  // adjoint: g in place
+            unary "slice" (Tensor.slice (arr specs)) (fun x _ g ->
+                Expr.apply (Op.SliceBackward (List.ofArray x.Shape, specs)) [ g ])
         | Op.SliceBackward (shape, specs) ->
-            unary "slice_backward" (Tensor.sliceBackward (Array.ofList shape) (Array.ofList specs)) (fun _ _ g -> Expr.slice specs g)
+            unary "slice_backward" (Tensor.sliceBackward (arr shape) (arr specs)) (fun _ _ g ->
+                Expr.slice specs g)
         | Op.Concat axis ->
-            { Name = "concat"; Forward = Tensor.concat axis; Backward = fun args _ g -> concatBackward axis args g }
-        | Op.IndexSelect axis ->                                                          // rows scatter-add back
+            { Name = "concat"
+              Forward = Tensor.concat axis
+              Backward = fun args _ g -> concatBackward axis args g }
+        | Op.IndexSelect axis ->  // rows scatter-add back
             indexed "index_select" (fun x i -> Tensor.indexSelect axis i x) (fun x i g ->
                 Expr.apply (Op.IndexAdd (axis, x.Shape[axis])) [ g; i ])
         | Op.IndexAdd (axis, size) ->
-            indexed "index_add" (fun src i -> Tensor.indexAdd axis size i src) (fun _ i g -> Expr.indexSelect axis i g)
-        | Op.Gather axis ->
+            indexed "index_add" (fun src i -> Tensor.indexAdd axis size i src) (fun _ i g ->
+                Expr.indexSelect axis i g)
+        | Op.Gather axis ->  // scatter-add back
             indexed "gather" (fun x i -> Tensor.gather axis i x) (fun x i g ->
                 Expr.apply (Op.ScatterAdd (List.ofArray x.Shape, axis)) [ g; i ])
         | Op.ScatterAdd (shape, axis) ->
-            indexed "scatter_add" (fun src i -> Tensor.scatterAdd (Array.ofList shape) axis i src) (fun _ i g -> Expr.gather axis i g)
+            let forward src i = Tensor.scatterAdd (arr shape) axis i src
+            indexed "scatter_add" forward (fun _ i g -> Expr.gather axis i g)

@@ -34,7 +34,8 @@ module internal Blocks =
     type private Primitives = System.Numerics.Tensors.TensorPrimitives
     let size = 1024
 
-    let private unary (f: float -> float) (x: float[]) (d: float[]) n = for i in 0 .. n - 1 do d[i] <- f x[i]
+    let private unary (f: float -> float) (x: float[]) (d: float[]) n =
+        for i in 0 .. n - 1 do d[i] <- f x[i]
     let private binary (f: float -> float -> float) (a: float[]) (b: float[]) (d: float[]) n =
         for i in 0 .. n - 1 do d[i] <- f a[i] b[i]
     let private span (a: float[]) n = ReadOnlySpan<float>(a, 0, n)
@@ -78,23 +79,22 @@ module internal Blocks =
         | Op.Lt -> binary (fun a b -> if a < b then 1.0 else 0.0) x args[1] d n
         | Op.Le -> binary (fun a b -> if a <= b then 1.0 else 0.0) x args[1] d n
         | Op.Eq -> binary (fun a b -> if a = b then 1.0 else 0.0) x args[1] d n
-        | Op.Where -> let a, b = args[1], args[2] in for i in 0 .. n - 1 do d[i] <- if x[i] <> 0.0 then a[i] else b[i]
+        | Op.Where ->
+            let a, b = args[1], args[2]
+            for i in 0 .. n - 1 do d[i] <- if x[i] <> 0.0 then a[i] else b[i]
         | _ -> invalidOp $"Compile: %A{op} is not elementwise"
 
     /// Elements [start, start+n) of t broadcast to `shape` (row-major), as float64, into d.
     let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float[]) =
-        let read =
-            match t.Storage with
-            | Storage.F64 a -> fun i -> a[i]
-            | Storage.F32 a -> fun i -> float a[i]
         if t.Numel = 1 then
-            Array.Fill(d, read t.Offset, 0, n)
+            let value = match t.Storage with Storage.F64 a -> a[t.Offset] | Storage.F32 a -> float a[t.Offset]
+            Array.Fill(d, value, 0, n)
         elif t.Shape = shape && t.IsContiguous then
             match t.Storage with
             | Storage.F64 a -> Array.Copy(a, start, d, 0, n)
             | Storage.F32 a -> for i in 0 .. n - 1 do d[i] <- float a[start + i]
         else
-            // strides of t seen as `shape`: 0 on stretched or missing axes
+            // strides of t seen as `shape`: 0 on stretched or missing axes; copy row by row
             let rank = shape.Length
             let strides = Array.init rank (fun i ->
                 let j = i - (rank - t.Rank)
@@ -106,19 +106,29 @@ module internal Blocks =
                 index[axis] <- rest % shape[axis]
                 rest <- rest / shape[axis]
                 pos <- pos + index[axis] * strides[axis]
-            for i in 0 .. n - 1 do
-                d[i] <- read pos
-                // odometer: advance the last axis, carry into earlier ones
-                let mutable axis = rank - 1
-                let mutable carry = true
-                while carry && axis >= 0 do
-                    index[axis] <- index[axis] + 1
-                    pos <- pos + strides[axis]
-                    if index[axis] < shape[axis] then carry <- false
-                    else
-                        pos <- pos - index[axis] * strides[axis]
-                        index[axis] <- 0
-                        axis <- axis - 1
+            let last = rank - 1
+            let inner, step = shape[last], strides[last]
+            let mutable i = 0
+            while i < n do
+                let run = min (inner - index[last]) (n - i)
+                match t.Storage with
+                | Storage.F64 a ->
+                    if step = 0 then Array.Fill(d, a[pos], i, run)
+                    elif step = 1 then Array.Copy(a, pos, d, i, run)
+                    else for j in 0 .. run - 1 do d[i + j] <- a[pos + j * step]
+                | Storage.F32 a -> for j in 0 .. run - 1 do d[i + j] <- float a[pos + j * step]
+                i <- i + run
+                index[last] <- index[last] + run
+                pos <- pos + run * step
+                // end of a row: carry into the outer axes (odometer)
+                let mutable axis = last
+                while axis >= 0 && index[axis] = shape[axis] do
+                    pos <- pos - index[axis] * strides[axis]
+                    index[axis] <- 0
+                    if axis > 0 then
+                        index[axis - 1] <- index[axis - 1] + 1
+                        pos <- pos + strides[axis - 1]
+                    axis <- axis - 1
 
     /// Write n values of block s to storage at start.
     let store (s: float[]) (storage: Storage) (start: int) (n: int) =
@@ -151,7 +161,8 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
         | DType.Float64 -> Storage.F64 (Array.zeroCreate n)
         | DType.Float32 -> Storage.F32 (Array.zeroCreate n)
 
-    let fused (values: Tensor[]) (dtype: DType) (shape: int[]) (operands: float[][][]) (inputs: int[]) (steps: Micro[]) buffer =
+    /// One fused pass over blocks: load the inputs, run the steps, store the last register.
+    let fused (values: Tensor[]) dtype (shape: int[]) (operands: float[][][]) (inputs: int[]) (steps: Micro[]) buffer =
         let n = Shape.numel shape
         let storage =
             if buffer >= 0 then
@@ -173,15 +184,16 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
 
     /// The program, one line per instruction (slot = instruction index).
     member _.Listing =
+        let slots (xs: int[]) = xs |> Array.map (sprintf "v%d") |> String.concat ", "
         [ for i, ins in Array.indexed code ->
             let node = nodes[i]
             match ins with
             | Input name -> $"v{i} = {name}"
             | Constant t -> $"v{i} = const {Shape.show t.Shape}"
-            | Kernel (op, args) -> $"""v{i} = %A{op}({args |> Array.map (sprintf "v%d") |> String.concat ", "})"""
+            | Kernel (op, args) -> $"v{i} = %A{op}({slots args})"
             | Fused (inputs, steps, _, buffer) ->
                 let ops = steps |> Array.map (fun s -> (Cards.cardOf s.Op).Name) |> String.concat " "
-                $"""v{i} = fused[{ops}]({inputs |> Array.map (sprintf "v%d") |> String.concat ", "}) {Shape.show node.Shape} in buffer {buffer}""" ]
+                $"v{i} = fused[{ops}]({slots inputs}) {Shape.show node.Shape} in buffer {buffer}" ]
 
     /// Number of instructions and of fused elementwise passes.
     member _.Size = code.Length, code |> Array.filter (function Fused _ -> true | _ -> false) |> Array.length
@@ -189,15 +201,17 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
     /// Sizes (elements) of the buffers planned for fused results.
     member _.Buffers = Array.copy bufferSizes
 
-    /// Run the program; variables are read from env (checked as in Eval), constants take its dtype.
-    member _.Run(env: Map<string, Tensor>) : Tensor list =
+    /// Run the program, timing each instruction: (outputs, milliseconds per listing line).
+    member _.Profile(env: Map<string, Tensor>) : Tensor list * float[] =
         let dtype = Eval.dtypeOf env
         let cache = match constants.TryGetValue dtype with
                     | true, c -> c
                     | _ -> let c = Dictionary() in constants[dtype] <- c; c
         let values : Tensor[] = Array.zeroCreate code.Length
+        let times = Array.zeroCreate code.Length
         for i in 0 .. code.Length - 1 do
             let node = nodes[i]
+            let clock = Diagnostics.Stopwatch.StartNew()
             values[i] <-
                 match code[i] with
                 | Input name -> Eval.lookup env name node.Shape
@@ -205,10 +219,18 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                     match cache.TryGetValue i with
                     | true, c -> c
                     | _ -> let c = (if t.DType = dtype then t else Tensor.astype dtype t) in cache[i] <- c; c
+                | Kernel (Op.MatMul, [| a; b |]) ->
+                    // a transposed view costs the GEMM more than copying it: O(mk) vs O(mnk)
+                    Tensor.matmul (Tensor.contiguous values[a]) (Tensor.contiguous values[b])
                 | Kernel (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a] ]
-                | Fused (inputs, steps, _, buffer) -> fused values dtype node.Shape operands[i] inputs steps buffer
+                | Fused (inputs, steps, _, buffer) ->
+                    fused values dtype node.Shape operands[i] inputs steps buffer
+            times[i] <- clock.Elapsed.TotalMilliseconds
             for dead in release[i] do values[dead] <- null   // let the collector have dead kernel outputs
-        [ for o in outputs -> values[slotOf[o.Id]] ]
+        [ for o in outputs -> values[slotOf[o.Id]] ], times
+
+    /// Run the program; variables are read from env (checked as in Eval), constants take its dtype.
+    member this.Run(env: Map<string, Tensor>) : Tensor list = fst (this.Profile env)
 
 /// Compile expressions into a program.
 [<RequireQualifiedAccess>]
@@ -285,7 +307,7 @@ module Compile =
                 | Node.Apply _ when isElementwise e ->
                     let inputs, steps, registers = fuse e inlined slotOf
                     Fused (inputs, steps, registers, -1)
-                | Node.Apply (op, args) -> Kernel (op, args |> List.map (fun a -> slotOf[a.Id]) |> Array.ofList))
+                | Node.Apply (op, args) -> Kernel (op, [| for a in args -> slotOf[a.Id] |]))
         let readsOf = function Kernel (_, args) -> args | Fused (inputs, _, _, _) -> inputs | _ -> [||]
         // liveness: the last instruction reading each slot (outputs live forever)
         let forever = Int32.MaxValue
@@ -312,12 +334,14 @@ module Compile =
             match code[i] with
             | Fused (inputs, steps, registers, _) when bufferEnd[i] <> forever ->
                 let n = Shape.numel kept[i].Shape
-                let pool = match free.TryGetValue n with | true, p -> p | _ -> let p = Stack() in free[n] <- p; p
+                if not (free.ContainsKey n) then free[n] <- Stack()
+                let pool = free[n]
                 let b = if pool.Count > 0 then pool.Pop() else (sizes.Add n; sizes.Count - 1)
                 bufferOf[i] <- b
                 code[i] <- Fused (inputs, steps, registers, b)
                 let e = bufferEnd[i]
-                (match endsAt.TryGetValue e with | true, l -> l | _ -> let l = ResizeArray() in endsAt[e] <- l; l).Add i
+                if not (endsAt.ContainsKey e) then endsAt[e] <- ResizeArray()
+                endsAt[e].Add i
             | _ -> ()
             match endsAt.TryGetValue i with
             | true, ended -> for r in ended do free[sizes[bufferOf[r]]].Push bufferOf[r]

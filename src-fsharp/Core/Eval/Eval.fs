@@ -17,7 +17,7 @@ module Eval =
         | [] -> DType.Float64
         | [ d ] -> d
         | _ ->
-            let kinds = env |> Seq.map (fun kv -> $"{kv.Key}: {kv.Value.DType}") |> String.concat ", "
+            let kinds = [ for kv in env -> $"{kv.Key}: {kv.Value.DType}" ] |> String.concat ", "
             invalidArg "env" $"Eval: bound tensors mix dtypes ({kinds})"
 
     /// The tensor bound to variable `name` of shape `shape`, checked: a clear error names it.
@@ -25,9 +25,11 @@ module Eval =
         match env.TryFind name with
         | None ->
             let bound = env |> Seq.map (fun kv -> kv.Key) |> String.concat ", "
-            invalidArg "env" $"Eval: variable '{name}' {Shape.show shape} is not bound (bound: {bound})"
+            let what = $"variable '{name}' {Shape.show shape}"
+            invalidArg "env" $"Eval: {what} is not bound (bound: {bound})"
         | Some t when t.Shape <> shape ->
-            invalidArg "env" $"Eval: variable '{name}' has shape {Shape.show shape} but is bound to a tensor of shape {Shape.show t.Shape}"
+            let shapes = $"has shape {Shape.show shape} but is bound to a tensor of shape {Shape.show t.Shape}"
+            invalidArg "env" $"Eval: variable '{name}' {shapes}"
         | Some t -> t
 
     /// v = f(args) for every node reachable from the outputs, each once (memoised by id).
@@ -39,7 +41,7 @@ module Eval =
                 match e.Node with
                 | Node.Var name -> lookup env name e.Shape
                 | Node.Const t -> if t.DType = dtype then t else Tensor.astype dtype t
-                | Node.Apply (op, args) -> (Cards.cardOf op).Forward (args |> List.map (fun a -> values[a.Id]))
+                | Node.Apply (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a.Id] ]
         outputs |> List.map (fun o -> values[o.Id])
 
     /// The value of one expression.

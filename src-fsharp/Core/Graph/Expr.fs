@@ -30,7 +30,9 @@ module internal TensorData =
 /// axes normalised (negative axes counted from the end, sorted) so equal nodes intern equal.
 [<RequireQualifiedAccess>]
 module Infer =
-    let private name (op: Op) = (sprintf "%A" op).Split(' ').[0].ToLowerInvariant()
+    // sprintf "%A" costs about a millisecond: format each distinct op once, not on every build
+    let private names = ConcurrentDictionary<Op, string>(HashIdentity.Structural)
+    let private name (op: Op) = names.GetOrAdd(op, fun op -> (sprintf "%A" op).Split(' ').[0].ToLowerInvariant())
 
     /// Shape of x[specs] under Python/NumPy basic indexing (positive steps, as PyTorch).
     let sliceShape op (shape: int[]) (specs: Slice list) =

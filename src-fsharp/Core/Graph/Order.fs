@@ -20,7 +20,8 @@ module Order =
             if seen.Add e.Id then
                 found.Add e
                 match e.Node with
-                | Node.Apply (_, args) -> for a in args do if not (seen.Contains a.Id) then stack.Push a
+                | Node.Apply (_, args) ->
+                    for a in args do if not (seen.Contains a.Id) then stack.Push a
                 | _ -> ()
         found.Sort(fun a b -> compare a.Id b.Id)
         found.ToArray()
@@ -30,6 +31,6 @@ module Order =
         let uses = Dictionary<int, int>()
         for e in nodes do
             match e.Node with
-            | Node.Apply (_, args) -> for a in args do uses[a.Id] <- (match uses.TryGetValue a.Id with | true, k -> k + 1 | _ -> 1)
+            | Node.Apply (_, args) -> for a in args do uses[a.Id] <- uses.GetValueOrDefault(a.Id) + 1
             | _ -> ()
         uses

@@ -4,7 +4,6 @@
 ///
 /// The analyses are conservative: "unknown" is always a safe answer, so a rule guarded by
 /// `positive x` never fires on an x that could be ≤ 0 (exp(log x) → x would turn NaN into x).
-[<AutoOpen>]
 module ScratchML.Facts
 
 open System
@@ -27,14 +26,15 @@ let uniform (e: Expr) : float voption =
         uniformCache.GetOrAdd(e.Id, fun _ ->
             if t.Numel = 0 then ValueNone
             else
-                let c = TensorData.at 0 t
+                let bits i = BitConverter.DoubleToInt64Bits(TensorData.at i t)
+                let first = bits 0
                 let mutable same = true
                 let mutable i = 1
                 while same && i < t.Numel do
                     // bit equality: 0.0 and −0.0 differ, NaN equals itself
-                    same <- BitConverter.DoubleToInt64Bits(TensorData.at i t) = BitConverter.DoubleToInt64Bits c
+                    same <- bits i = first
                     i <- i + 1
-                if same then ValueSome c else ValueNone)
+                if same then ValueSome (TensorData.at 0 t) else ValueNone)
     | Node.Apply (Op.BroadcastTo _, [ a ]) ->
         match a.Node with
         | Node.Const t when t.Rank = 0 -> ValueSome (TensorData.at 0 t)
@@ -72,7 +72,8 @@ let rec private positiveAt depth (e: Expr) =
     | Apply ((Op.Add | Op.Maximum), [ a; b ]) ->
         (positiveAt (depth - 1) a && nonNegativeAt (depth - 1) b)
         || (nonNegativeAt (depth - 1) a && positiveAt (depth - 1) b)
-    | Apply ((Op.Mul | Op.Div | Op.Minimum), [ a; b ]) -> positiveAt (depth - 1) a && positiveAt (depth - 1) b
+    | Apply ((Op.Mul | Op.Div | Op.Minimum), [ a; b ]) ->
+        positiveAt (depth - 1) a && positiveAt (depth - 1) b
     | Apply ((Op.Sqrt | Op.Tanh | Op.Sum _ | Op.Max _ | Op.Min _ | Op.Reshape _ | Op.Permute _
              | Op.BroadcastTo _ | Op.SumTo _), [ a ]) -> positiveAt (depth - 1) a
     | Apply (Op.Pow, [ a; _ ]) -> positiveAt (depth - 1) a
@@ -104,6 +105,7 @@ let nonZero (e: Expr) =
         match e with
         | Uniform c -> c <> 0.0 && not (Double.IsNaN c)
         | Apply (Op.Neg, [ a ]) -> at (depth - 1) a
-        | Apply (Op.Mul, [ a; b ]) | Apply (Op.Div, [ a; b ]) -> at (depth - 1) a && at (depth - 1) b
+        | Apply (Op.Mul, [ a; b ]) | Apply (Op.Div, [ a; b ]) ->
+            at (depth - 1) a && at (depth - 1) b
         | _ -> positiveAt depth e
     at depthLimit e

@@ -3,8 +3,9 @@
 ///
 /// A rule sees one node whose arguments are already simplified and returns its replacement, or
 /// None. Conventions every rule keeps:
-///   - the value never changes where the original is a finite number (a NaN or ∞ may become a
-///     number: x·0 → 0 even where x = ∞, as every computer algebra system does);
+///   - the value never changes where every node of the original is a finite number (a NaN or ∞
+///     may become a number: x·0 → 0 even where x = ∞, log(eˣ) → x even where eˣ overflows, as
+///     every computer algebra system does); sums may be reassociated (rounding differs);
 ///   - the shape never changes: a folded or dropped operand that was broadcasting the result is
 ///     replaced by a broadcast (`fit`), zeros keep the result's shape;
 ///   - no argument is copied, so a shared sub-graph stays shared and the DAG cannot blow up;
@@ -14,6 +15,7 @@
 module ScratchML.Rules
 
 open System
+open ScratchML.Facts
 
 /// A named rewrite of one node.
 type Rule = string * (Expr -> Expr option)
@@ -27,50 +29,76 @@ let private onesOf (e: Expr) = Some (fill e.Shape 1.0)
 
 // ---- identities of 0 and 1 ----
 
-let private addZero e = match e with Add (x, Zeros) | Add (Zeros, x) -> Some (fit e x) | _ -> None   // x+0 = x
-let private subZero e = match e with Sub (x, Zeros) -> Some (fit e x) | _ -> None                   // x−0 = x
-let private zeroSub e = match e with Sub (Zeros, x) -> Some (fit e (-x)) | _ -> None                // 0−x = −x
-let private mulOne e = match e with Mul (x, Ones) | Mul (Ones, x) -> Some (fit e x) | _ -> None      // x·1 = x
-let private mulZero e =                                                                             // x·0 = 0
+// x+0 = x
+let private addZero e = match e with Add (x, Zeros) | Add (Zeros, x) -> Some (fit e x) | _ -> None
+// x−0 = x
+let private subZero e = match e with Sub (x, Zeros) -> Some (fit e x) | _ -> None
+// 0−x = −x
+let private zeroSub e = match e with Sub (Zeros, x) -> Some (fit e (-x)) | _ -> None
+// x·1 = x
+let private mulOne e = match e with Mul (x, Ones) | Mul (Ones, x) -> Some (fit e x) | _ -> None
+// x·0 = 0
+let private mulZero e =
     match e with
-    | Mul (_, Zeros) | Mul (Zeros, _) | Apply (Op.MatMul, [ Zeros; _ ]) | Apply (Op.MatMul, [ _; Zeros ]) -> zerosOf e
+    | Mul (_, Zeros) | Mul (Zeros, _) -> zerosOf e
+    | Apply (Op.MatMul, [ Zeros; _ ]) | Apply (Op.MatMul, [ _; Zeros ]) ->
+        zerosOf e
     | _ -> None
-let private divOne e = match e with Div (x, Ones) -> Some (fit e x) | _ -> None                     // x/1 = x
-let private zeroDiv e = match e with Div (Zeros, x) when nonZero x -> zerosOf e | _ -> None         // 0/x = 0, x ≠ 0
-let private subSelf e = match e with Sub (a, b) when same a b -> zerosOf e | _ -> None              // x−x = 0
-let private divSelf e = match e with Div (a, b) when same a b && nonZero a -> onesOf e | _ -> None  // x/x = 1, x ≠ 0
-let private negNeg e = match e with Neg (Neg x) -> Some x | _ -> None                               // −(−x) = x
+// x/1 = x
+let private divOne e = match e with Div (x, Ones) -> Some (fit e x) | _ -> None
+// 0/x = 0, x ≠ 0
+let private zeroDiv e = match e with Div (Zeros, x) when nonZero x -> zerosOf e | _ -> None
+// x−x = 0
+let private subSelf e = match e with Sub (a, b) when same a b -> zerosOf e | _ -> None
+// x/x = 1, x ≠ 0
+let private divSelf e = match e with Div (a, b) when same a b && nonZero a -> onesOf e | _ -> None
+// −(−x) = x
+let private negNeg e = match e with Neg (Neg x) -> Some x | _ -> None
 
 // ---- exp and log ----
 
-let private logExp e = match e with Log (Exp x) -> Some x | _ -> None                               // log eˣ = x
-let private expLog e = match e with Exp (Log x) when positive x -> Some x | _ -> None              // e^(log x) = x, x > 0
+// log eˣ = x
+let private logExp e = match e with Log (Exp x) -> Some x | _ -> None
+// e^(log x) = x, x > 0
+let private expLog e = match e with Exp (Log x) when positive x -> Some x | _ -> None
 
 // ---- powers ----
 
-let private powOne e = match e with Pow (x, Ones) -> Some (fit e x) | _ -> None                     // x¹ = x
-let private powZero e = match e with Pow (_, Zeros) -> onesOf e | _ -> None                         // x⁰ = 1 (also 0⁰)
-let private onePow e = match e with Pow (Ones, _) -> onesOf e | _ -> None                           // 1ˣ = 1
-let private mulSelf e = match e with Mul (a, b) when same a b -> Some (Expr.Pow(a, 2.0)) | _ -> None // x·x = x²
-let private powMul e =                                                                              // xᵃ·xᵇ = x^(a+b)
+// x¹ = x
+let private powOne e = match e with Pow (x, Ones) -> Some (fit e x) | _ -> None
+// x⁰ = 1 (also 0⁰)
+let private powZero e = match e with Pow (_, Zeros) -> onesOf e | _ -> None
+// 1ˣ = 1
+let private onePow e = match e with Pow (Ones, _) -> onesOf e | _ -> None
+// x·x = x²
+let private mulSelf e =
+    match e with
+    | Mul (a, b) when same a b -> Some (Expr.Pow(a, 2.0))
+    | _ -> None
+// xᵃ·xᵇ = x^(a+b)
+let private powMul e =
     match e with
     | Mul (Pow (x, a), Pow (y, b)) when same x y -> Some (Expr.Pow(x, a + b))
     | Mul (x, Pow (y, b)) when same x y -> Some (Expr.Pow(x, 1.0 + b))
     | Mul (Pow (x, a), y) when same x y -> Some (Expr.Pow(x, a + 1.0))
     | _ -> None
-let private powDiv e =                                                   // xᵃ/xᵇ = x^(a−b), a > b numbers
+// xᵃ/xᵇ = x^(a−b), a > b numbers
+let private powDiv e =
     match e with
     | Div (Pow (x, Number a), Pow (y, Number b)) when same x y && a > b -> Some (Expr.Pow(x, a - b))
     | Div (Pow (x, Number a), y) when same x y && a > 1.0 -> Some (Expr.Pow(x, a - 1.0))
     | _ -> None
-let private powPow e =                                            // (xᵃ)ᵇ = x^(a·b), b whole or x > 0
+// (xᵃ)ᵇ = x^(a·b), b whole or x > 0
+let private powPow e =
     match e with
-    | Pow (Pow (x, a), (Number b as bExpr)) when isInteger b || positive x -> Some (Expr.Pow(x, a * bExpr))
+    | Pow (Pow (x, a), (Number b as bExpr)) when isInteger b || positive x ->
+        Some (Expr.Pow(x, a * bExpr))
     | Pow (Pow (x, a), b) when positive x -> Some (Expr.Pow(x, a * b))
     | _ -> None
 let private powNegEven e =                                                  // (−x)ⁿ = xⁿ, n even
     match e with
-    | Pow (Neg x, (Number n as nExpr)) when isInteger n && n % 2.0 = 0.0 -> Some (Expr.Pow(x, nExpr))
+    | Pow (Neg x, (Number n as nExpr)) when isInteger n && n % 2.0 = 0.0 ->
+        Some (Expr.Pow(x, nExpr))
     | _ -> None
 
 // ---- constants first, coefficients positive ----
@@ -79,39 +107,52 @@ let private mulConstFirst e =                                                   
     match e with
     | Mul (x, (Uniform _ as c)) when (uniform x).IsNone -> Some (c * x)
     | _ -> None
-let private mulConsts e =                                                             // a·(b·x) = (ab)·x
+// a·(b·x) = (ab)·x
+let private mulConsts e =
     match e with
     | Mul (Number a, Mul (Number b, x)) when Fold.readable (a * b) -> Some (Expr.scalar (a * b) * x)
     | _ -> None
-let private mulAssocConst e =                                            // (c·a)·b = c·(a·b), a·(c·b) = c·(a·b)
+// (c·a)·b = c·(a·b), a·(c·b) = c·(a·b)
+let private mulAssocConst e =
     match e with
-    | Mul (Mul (Number _ as c, a), b) | Mul (a, Mul (Number _ as c, b)) when (uniform a).IsNone -> Some (c * (a * b))
+    | Mul (Mul (Number _ as c, a), b) | Mul (a, Mul (Number _ as c, b)) when (uniform a).IsNone ->
+        Some (c * (a * b))
     | _ -> None
-let private mulMinusOne e = match e with Mul (Uniform -1.0, x) -> Some (fit e (-x)) | _ -> None     // (−1)·x = −x
-let private mulNegConst e =                                                           // (−c)·x = −(c·x)
+// (−1)·x = −x
+let private mulMinusOne e = match e with Mul (Uniform -1.0, x) -> Some (fit e (-x)) | _ -> None
+// (−c)·x = −(c·x)
+let private mulNegConst e =
     match e with
     | Mul (Number c, x) when c < 0.0 -> Some (-(Expr.scalar -c * x))
     | _ -> None
-let private mulReciprocal e =                                                         // (1/n)·x = x/n
+// (1/n)·x = x/n
+let private mulReciprocal e =
     match e with
     | Mul (Number c, x) when c > 0.0 && c < 1.0 && isInteger (1.0 / c) -> Some (x / (1.0 / c))
     | _ -> None
-let private divConst e =                                                              // (a·x)/b = (a/b)·x
+// (a·x)/b = (a/b)·x
+let private divConst e =
     match e with
-    | Div (Mul (Number a, x), Number b) when b <> 0.0 && Fold.readable (a / b) -> Some (Expr.scalar (a / b) * x)
+    | Div (Mul (Number a, x), Number b) when b <> 0.0 && Fold.readable (a / b) ->
+        Some (Expr.scalar (a / b) * x)
     | _ -> None
 
 // ---- signs outwards ----
 
-let private addNeg e =                                                  // a + (−b) = a − b, (−a) + b = b − a
+// a + (−b) = a − b, (−a) + b = b − a
+let private addNeg e =
     match e with
     | Add (a, Neg b) -> Some (a - b)
     | Add (Neg a, b) -> Some (b - a)
     | _ -> None
-let private subNeg e = match e with Sub (a, Neg b) -> Some (a + b) | _ -> None                      // a − (−b) = a + b
-let private negSubLeft e = match e with Sub (Neg a, b) -> Some (-(a + b)) | _ -> None              // −a − b = −(a + b)
-let private negSub e = match e with Neg (Sub (a, b)) -> Some (b - a) | _ -> None                    // −(a − b) = b − a
-let private addNegConst e =                                             // a + (−c) = a − c, a − (−c) = a + c
+// a − (−b) = a + b
+let private subNeg e = match e with Sub (a, Neg b) -> Some (a + b) | _ -> None
+// −a − b = −(a + b)
+let private negSubLeft e = match e with Sub (Neg a, b) -> Some (-(a + b)) | _ -> None
+// −(a − b) = b − a
+let private negSub e = match e with Neg (Sub (a, b)) -> Some (b - a) | _ -> None
+// a + (−c) = a − c, a − (−c) = a + c
+let private addNegConst e =
     match e with
     | Add (a, Number c) when c < 0.0 -> Some (a - (-c))
     | Add (Number c, a) when c < 0.0 -> Some (a - (-c))
@@ -122,7 +163,8 @@ let private mulNeg e =                                                  // (−a
     | Mul (Neg a, b) | Mul (a, Neg b) -> Some (-(a * b))
     | Apply (Op.MatMul, [ Neg a; b ]) | Apply (Op.MatMul, [ a; Neg b ]) -> Some (-(Expr.matmul a b))
     | _ -> None
-let private divNeg e = match e with Div (Neg a, b) | Div (a, Neg b) -> Some (-(a / b)) | _ -> None  // (−a)/b = −(a/b)
+// (−a)/b = −(a/b)
+let private divNeg e = match e with Div (Neg a, b) | Div (a, Neg b) -> Some (-(a / b)) | _ -> None
 let private negInto e =                                                  // −(a·(b − c)) = a·(c − b)
     match e with
     | Neg (Mul (a, Sub (b, c))) -> Some (a * (c - b))
@@ -132,12 +174,14 @@ let private negInto e =                                                  // −(
 
 // ---- division outwards ----
 
-let private mulDiv e =                                                   // a·(b/c) = (b/c)·a = (a·b)/c
+// a·(b/c) = (b/c)·a = (a·b)/c
+let private mulDiv e =
     match e with
     | Mul (a, Div (b, c)) -> Some ((a * b) / c)
     | Mul (Div (b, c), a) -> Some ((b * a) / c)
     | _ -> None
-let private divDiv e =                                                   // (a/b)/c = a/(b·c), a/(b/c) = (a·c)/b
+// (a/b)/c = a/(b·c), a/(b/c) = (a·c)/b
+let private divDiv e =
     match e with
     | Div (Div (a, b), c) -> Some (a / (b * c))
     | Div (a, Div (b, c)) -> Some ((a * c) / b)
@@ -146,6 +190,14 @@ let private mulDivCancel e =                                             // (a·
     match e with
     | Div (Mul (a, b), c) when same b c && nonZero c -> Some (fit e a)
     | Div (Mul (b, a), c) when same b c && nonZero c -> Some (fit e a)
+    | _ -> None
+
+let private divCommon e =                                               // (a·b)/(a·c) = b/c, a ≠ 0
+    match e with
+    | Div (Mul (a, b), Mul (a', c)) | Div (Mul (b, a), Mul (c, a')) when same a a' && nonZero a ->
+        Some (fit e (b / c))
+    | Div (Mul (Number p, b), Mul (Number q, c)) when q <> 0.0 && Fold.readable (p / q) ->
+        Some (fit e (Expr.scalar (p / q) * (b / c)))
     | _ -> None
 
 // ---- sums: like terms, cancellation, common factors ----
@@ -170,13 +222,15 @@ let private likeTerms e =                                                // a·x
     let collect combine a b =
         let (ca, xa), (cb, xb) = term a, term b
         let c = combine ca cb
-        if same xa xb && (uniform xa).IsNone && Fold.readable c then Some (fit e (scaled c xa)) else None
+        if same xa xb && (uniform xa).IsNone && Fold.readable c then Some (fit e (scaled c xa))
+        else None
     match e with
     | Add (a, b) -> collect (+) a b
     | Sub (a, b) -> collect (-) a b
     | _ -> None
 
-let private cancel e =                                                   // a + (b − a) = b, (a + b) − b = a, …
+// a + (b − a) = b, (a + b) − b = a, …
+let private cancel e =
     match e with
     | Add (a, Sub (b, a')) | Add (Sub (b, a'), a) when same a a' -> Some (fit e b)
     | Sub (Add (a, b), b') when same b b' -> Some (fit e a)
@@ -192,11 +246,15 @@ let private factor e =                                                   // a·b
         | Mul (b, a), Mul (c, a') when same a a' -> Some (join isAdd b c * a)
         | Mul (a, b), Mul (c, a') when same a a' -> Some (a * join isAdd b c)
         | Mul (b, a), Mul (a', c) when same a a' -> Some (a * join isAdd b c)
-        | a, Mul (a', c) | a, Mul (c, a') when same a a' ->                            // a + a·c = a·(c + 1)
-            Some (a * (if isAdd then c + 1.0 else 1.0 - c))                            // a − a·c = a·(1 − c)
-        | Mul (a, c), a' when same a a' -> Some (a * join isAdd c (Expr.scalar 1.0))   // a·c ± a = a·(c ± 1)
+        // a + a·c = a·(c + 1)
+        | a, Mul (a', c) | a, Mul (c, a') when same a a' ->
+            // a − a·c = a·(1 − c)
+            Some (a * (if isAdd then c + 1.0 else 1.0 - c))
+        // a·c ± a = a·(c ± 1)
+        | Mul (a, c), a' when same a a' -> Some (a * join isAdd c (Expr.scalar 1.0))
         | Mul (c, a), a' when same a a' -> Some (a * join isAdd c (Expr.scalar 1.0))
-        | Div (b, a), Div (c, a') when same a a' -> Some (join isAdd b c / a)          // b/a ± c/a = (b ± c)/a
+        // b/a ± c/a = (b ± c)/a
+        | Div (b, a), Div (c, a') when same a a' -> Some (join isAdd b c / a)
         | _ -> None
     match e with
     | Add (l, r) -> pick true l r
@@ -205,7 +263,8 @@ let private factor e =                                                   // a·b
 
 // ---- layout and reductions: the adjoint clean-ups ----
 
-let private sameShapeOp e =                                              // sumTo/broadcastTo/reshape to own shape
+// sumTo/broadcastTo/reshape to own shape
+let private sameShapeOp e =
     match e with
     | Apply ((Op.SumTo _ | Op.BroadcastTo _ | Op.Reshape _), [ x ]) when x.Shape = e.Shape -> Some x
     | _ -> None
@@ -213,17 +272,23 @@ let private permuteIdentity e =                                          // perm
     match e with
     | Apply (Op.Permute dims, [ x ]) when dims = List.init x.Rank id -> Some x
     | _ -> None
-let private permutePermute e =                                           // permute(permute(x, p), q) = permute(x, p∘q)
+// permute(permute(x, p), q) = permute(x, p∘q)
+let private permutePermute e =
     match e with
-    | Apply (Op.Permute q, [ Apply (Op.Permute p, [ x ]) ]) -> Some (Expr.permute [| for i in q -> p[i] |] x)
+    | Apply (Op.Permute q, [ Apply (Op.Permute p, [ x ]) ]) ->
+        Some (Expr.permute [| for i in q -> p[i] |] x)
     | _ -> None
-let private layoutTwice e =                                              // reshape∘reshape, broadcast∘broadcast, sumTo∘sumTo
+// reshape∘reshape, broadcast∘broadcast, sumTo∘sumTo
+let private layoutTwice e =
     match e with
-    | Apply (Op.Reshape s, [ Apply (Op.Reshape _, [ x ]) ]) -> Some (Expr.reshape (Array.ofList s) x)
-    | Apply (Op.BroadcastTo s, [ Apply (Op.BroadcastTo _, [ x ]) ]) -> Some (Expr.broadcastTo (Array.ofList s) x)
+    | Apply (Op.Reshape s, [ Apply (Op.Reshape _, [ x ]) ]) ->
+        Some (Expr.reshape (Array.ofList s) x)
+    | Apply (Op.BroadcastTo s, [ Apply (Op.BroadcastTo _, [ x ]) ]) ->
+        Some (Expr.broadcastTo (Array.ofList s) x)
     | Apply (Op.SumTo s, [ Apply (Op.SumTo _, [ x ]) ]) -> Some (Expr.sumTo (Array.ofList s) x)
     | _ -> None
-let private sumToBroadcast e =                                           // sumTo(broadcast(x)) = k·x, k copies
+// sumTo(broadcast(x)) = k·x, k copies
+let private sumToBroadcast e =
     match e with
     | Apply (Op.SumTo _, [ Apply (Op.BroadcastTo _, [ x ]) as b ]) when x.Shape = e.Shape ->
         let k = Shape.numel b.Shape / Shape.numel x.Shape
@@ -233,20 +298,26 @@ let private sumToAll e =                                                 // sumT
     match e with
     | Apply (Op.SumTo [], [ x ]) when x.Rank > 0 -> Some (Expr.sumAll x)
     | _ -> None
-let private sumTrivial e =                                               // Σ over size-1 axes (or none) = x
+// Σ over size-1 axes (or none) = x
+let private sumTrivial e =
     match e with
     | Apply (Op.Sum (axes, keep), [ x ]) when axes |> List.forall (fun a -> x.Shape[a] = 1) ->
         Some (if keep || axes.IsEmpty then x else Expr.reshape e.Shape x)
     | _ -> None
-let private sumScale e =                                                 // Σ c·x = c·Σ x, Σ −x = −Σ x, Σ x/c = (Σ x)/c
+// Σ c·x = c·Σ x, Σ −x = −Σ x, Σ x/c = (Σ x)/c
+let private sumScale e =
     match e with
-    | Apply ((Op.Sum _ | Op.SumTo _) as op, [ Mul (Number _ as c, x) ]) -> Some (c * Expr.apply op [ x ])
+    | Apply ((Op.Sum _ | Op.SumTo _) as op, [ Mul (Number _ as c, x) ]) ->
+        Some (c * Expr.apply op [ x ])
     | Apply ((Op.Sum _ | Op.SumTo _) as op, [ Neg x ]) -> Some (-(Expr.apply op [ x ]))
-    | Apply ((Op.Sum _ | Op.SumTo _) as op, [ Div (x, (Number _ as c)) ]) -> Some (Expr.apply op [ x ] / c)
+    | Apply ((Op.Sum _ | Op.SumTo _) as op, [ Div (x, (Number _ as c)) ]) ->
+        Some (Expr.apply op [ x ] / c)
     | _ -> None
-let private dropBroadcast e =                                            // a ⊙ broadcast(b) = a ⊙ b when shapes allow
+let private isBroadcast (a: Expr) = match a with Apply (Op.BroadcastTo _, _) -> true | _ -> false
+// a ⊙ broadcast(b) = a ⊙ b when shapes allow
+let private dropBroadcast e =
     match e with
-    | Apply (op, args) when args |> List.exists (function Apply (Op.BroadcastTo _, _) -> true | _ -> false) ->
+    | Apply (op, args) when args |> List.exists isBroadcast ->
         match op with
         | Op.Add | Op.Sub | Op.Mul | Op.Div | Op.Pow | Op.Maximum | Op.Minimum
         | Op.Gt | Op.Ge | Op.Lt | Op.Le | Op.Eq | Op.Where ->
@@ -259,7 +330,7 @@ let private dropBroadcast e =                                            // a �
 
 /// Every rule, in the order they are tried on a node (the first that applies wins).
 let all : Rule list =
-    [ "fold", Fold.filled
+    [ "fold", Fold.constants
       "add-zero", addZero
       "sub-zero", subZero
       "zero-sub", zeroSub
@@ -305,6 +376,7 @@ let all : Rule list =
       "pow-div", powDiv
       "pow-pow", powPow
       "mul-div-cancel", mulDivCancel
+      "div-common", divCommon
       "mul-div", mulDiv
       "div-div", divDiv
       "like-terms", likeTerms

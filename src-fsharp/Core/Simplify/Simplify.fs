@@ -13,27 +13,12 @@ open System.Collections.Generic
 /// The simplified expression and the rules that fired: (name, times), in order of first firing.
 type Trace = { Result: Expr; Fired: (string * int) list }
 
-/// Nodes reachable from the root, arguments first (interning gives arguments smaller ids).
-let private evaluationOrder (root: Expr) =
-    let seen = HashSet<int>()
-    let found = ResizeArray<Expr>()
-    let stack = Stack<Expr>([ root ])
-    while stack.Count > 0 do
-        let e = stack.Pop()
-        if seen.Add e.Id then
-            found.Add e
-            match e.Node with
-            | Node.Apply (_, args) -> for a in args do stack.Push a
-            | _ -> ()
-    found.Sort(fun a b -> compare a.Id b.Id)
-    found
-
 /// Rewrite with the given rules, recording each firing: the engine behind `run` and `trace`.
 let withRules (rules: Rules.Rule list) (record: string -> unit) (root: Expr) : Expr =
     let memo = Dictionary<int, Expr>()
-    let nodes = evaluationOrder root
+    let nodes = Order.topological [ root ]
     // a guard against a rule cycle, which would be a bug in the rules: fail loudly, not hang
-    let mutable fuel = 1000 + 100 * nodes.Count
+    let mutable fuel = 1000 + 100 * nodes.Length
     let firstRule (e: Expr) =
         rules |> List.tryPick (fun (name, rule) ->
             match rule e with

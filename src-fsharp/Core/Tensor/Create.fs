@@ -13,15 +13,32 @@ module Create =
             Shape.fail op $"dtypes {a.DType} and {b.DType} differ (shapes {Shape.show a.Shape} and \
                             {Shape.show b.Shape}); convert one with Tensor.astype"
 
+    /// Shape.axis, with the tensor's shape added to the error message.
+    let axis op (shape: int[]) (rank: int) (a: int) =
+        try Shape.axis op rank a
+        with ShapeError (o, detail) -> Shape.fail o $"{detail} (shape {Shape.show shape})"
+
+    /// Shape.axes, with the tensor's shape added to the error message.
+    let axes op (shape: int[]) (xs: int list) =
+        try Shape.axes op shape.Length xs
+        with ShapeError (o, detail) -> Shape.fail o $"{detail} (shape {Shape.show shape})"
+
     /// A view over x's storage with another shape, strides and offset (no copy).
-    let view (x: Tensor) (shape: int[]) (strides: int[]) (offset: int) = Tensor(x.Storage, shape, strides, offset)
+    let view (x: Tensor) (shape: int[]) (strides: int[]) (offset: int) =
+        Tensor(x.Storage, shape, strides, offset)
 
     /// A row-major tensor over fresh storage.
     let ofStorage (shape: int[]) (storage: Storage) =
-        if Array.exists (fun d -> d < 0) shape then Shape.fail "ofStorage" $"negative size in {Shape.show shape}"
+        if Array.exists (fun d -> d < 0) shape then
+            Shape.fail "ofStorage" $"negative size in {Shape.show shape}"
         if storage.Length <> Shape.numel shape then
             Shape.fail "ofStorage" $"{storage.Length} elements do not fill shape {Shape.show shape}"
         Tensor(storage, shape, Shape.rowMajorStrides shape, 0)
+
+    /// A row-major float32 tensor over `a` (no copy).
+    let ofF32 (shape: int[]) (a: float32[]) = ofStorage shape (Storage.F32 a)
+    /// A row-major float64 tensor over `a` (no copy).
+    let ofF64 (shape: int[]) (a: float[]) = ofStorage shape (Storage.F64 a)
 
     /// Row-major float64 values stored in the given dtype (float32 rounds each value once).
     let ofFloats (dtype: DType) (shape: int[]) (data: float[]) =
@@ -33,7 +50,8 @@ module Create =
     let full (dtype: DType) (shape: int[]) (value: float) =
         match dtype with
         | DType.Float64 -> ofStorage shape (Storage.F64(Array.create (Shape.numel shape) value))
-        | DType.Float32 -> ofStorage shape (Storage.F32(Array.create (Shape.numel shape) (float32 value)))
+        | DType.Float32 ->
+            ofStorage shape (Storage.F32(Array.create (Shape.numel shape) (float32 value)))
 
     /// zeros dtype shape: every element 0.
     let zeros dtype shape = full dtype shape 0.0
@@ -66,14 +84,17 @@ module Create =
 
     /// Row-major float64 copy of the values.
     let toArray (x: Tensor) : float[] =
-        match (contiguous x).Storage with
-        | Storage.F64 a -> if obj.ReferenceEquals(x.Storage, (contiguous x).Storage) then Array.copy a else a
+        let c = contiguous x
+        match c.Storage with
+        // never hand out x's own array
+        | Storage.F64 a -> if obj.ReferenceEquals(c, x) then Array.copy a else a
         | Storage.F32 a -> Array.map float a
 
     /// Row-major float32 copy of the values (float64 rounds to nearest).
     let toArray32 (x: Tensor) : float32[] =
-        match (contiguous x).Storage with
-        | Storage.F32 a -> if obj.ReferenceEquals(x.Storage, (contiguous x).Storage) then Array.copy a else a
+        let c = contiguous x
+        match c.Storage with
+        | Storage.F32 a -> if obj.ReferenceEquals(c, x) then Array.copy a else a
         | Storage.F64 a -> Array.map float32 a
 
     /// The same values in another dtype (x itself when the dtype already matches).
@@ -87,12 +108,12 @@ module Create =
     /// Storage offset of element `index` (negative entries count from the end of their axis).
     let offsetOf op (index: int[]) (x: Tensor) =
         if index.Length <> x.Rank then
-            Shape.fail op $"index of length {index.Length} for a tensor of shape {Shape.show x.Shape}"
+            Shape.fail op $"index of length {index.Length} for shape {Shape.show x.Shape}"
         let mutable o = x.Offset
         for d in 0 .. x.Rank - 1 do
             let i = if index[d] < 0 then index[d] + x.Shape[d] else index[d]
             if i < 0 || i >= x.Shape[d] then
-                Shape.fail op $"index {index[d]} out of range for axis {d} of shape {Shape.show x.Shape}"
+                Shape.fail op $"index {index[d]} out of range for axis {d} of {Shape.show x.Shape}"
             o <- o + i * x.Strides[d]
         o
 
@@ -116,7 +137,8 @@ module Create =
 
     /// U[lo, hi) draws: lo + (hi − lo)·rng.Uniform(), one per element in row-major order.
     let uniform (dtype: DType) (rng: SplitMix64) (lo: float) (hi: float) (shape: int[]) =
-        ofFloats dtype shape (Array.init (Shape.numel shape) (fun _ -> lo + (hi - lo) * rng.Uniform()))
+        let draw _ = lo + (hi - lo) * rng.Uniform()
+        ofFloats dtype shape (Array.init (Shape.numel shape) draw)
 
     /// [0, 1, …, n − 1] as a 1-d tensor.
     let arange (dtype: DType) (n: int) =
@@ -127,6 +149,7 @@ module Create =
     let oneHot (dtype: DType) (classes: int) (indices: int[]) =
         let data = Array.zeroCreate (indices.Length * classes)
         indices |> Array.iteri (fun i c ->
-            if c < 0 || c >= classes then Shape.fail "oneHot" $"index {c} out of range for {classes} classes"
+            if c < 0 || c >= classes then
+                Shape.fail "oneHot" $"index {c} out of range for {classes} classes"
             data[i * classes + c] <- 1.0)
         ofFloats dtype [| indices.Length; classes |] data

@@ -12,7 +12,8 @@ open ScratchML
 /// of ops TensorPrimitives lacks (float64 → float64 conversions compile away).
 module Real =
     /// f(x) computed in float64, rounded to 'T.
-    let inline via<'T when 'T :> IFloatingPointIeee754<'T>> ([<InlineIfLambda>] f: float -> float) (x: 'T) : 'T =
+    let inline via<'T when 'T :> IFloatingPointIeee754<'T>>
+            ([<InlineIfLambda>] f: float -> float) (x: 'T) : 'T =
         'T.CreateTruncating(f (Double.CreateTruncating x))
 
     /// log(1 + x) accurate for tiny x: with u = 1 ⊕ x, log1p x = log u · x / (u − 1) (Goldberg).
@@ -30,38 +31,47 @@ module Real =
     let step (x: float) = if x > 0.0 then 1.0 else 0.0
 
 // One struct per op. `Run` on contiguous spans, `Apply` for strided runs; both from the same rule.
+/// −x.
 [<Struct>] type NegOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = -x
                 static member Run(x, y) = TensorPrimitives.Negate(x, y)
+/// eˣ.
 [<Struct>] type ExpOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Exp x
                 static member Run(x, y) = TensorPrimitives.Exp(x, y)
+/// ln x.
 [<Struct>] type LogOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Log x
                 static member Run(x, y) = TensorPrimitives.Log(x, y)
+/// √x.
 [<Struct>] type SqrtOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Sqrt x
                 static member Run(x, y) = TensorPrimitives.Sqrt(x, y)
+/// |x|.
 [<Struct>] type AbsOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Abs x
                 static member Run(x, y) = TensorPrimitives.Abs(x, y)
+/// sin x.
 [<Struct>] type SinOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Sin x
                 static member Run(x, y) = TensorPrimitives.Sin(x, y)
+/// cos x.
 [<Struct>] type CosOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Cos x
                 static member Run(x, y) = TensorPrimitives.Cos(x, y)
+/// tan x.
 [<Struct>] type TanOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Tan x
                 static member Run(x, y) = TensorPrimitives.Tan(x, y)
+/// tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ).
 [<Struct>] type TanhOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Tanh x
@@ -76,55 +86,66 @@ module Real =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Max(x, 'T.Zero)
                 static member Run(x: ReadOnlySpan<'T>, y) = TensorPrimitives.Max(x, 'T.Zero, y)
+/// x².
 [<Struct>] type SquareOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = x * x
                 static member Run(x, y) = TensorPrimitives.Multiply(x, x, y)
+/// 1/x.
 [<Struct>] type ReciprocalOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.One / x
                 static member Run(x, y) = TensorPrimitives.Reciprocal(x, y)
+/// ln(1 + x), accurate for tiny x (Real.log1p).
 [<Struct>] type Log1pOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = Real.via Real.log1p x
                 static member Run(x, y) = Loops.mapSpan<_, Log1pOp> x y
+/// ln(1 + eˣ) = max(x, 0) + log1p(e^−|x|).
 [<Struct>] type SoftplusOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = Real.via Real.softplus x
                 static member Run(x, y) = Loops.mapSpan<_, SoftplusOp> x y
+/// sign x ∈ {−1, 0, 1}.
 [<Struct>] type SignOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = Real.via Real.sign x
                 static member Run(x, y) = Loops.mapSpan<_, SignOp> x y
+/// [x > 0] (relu′ with relu′(0) = 0).
 [<Struct>] type StepOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = Real.via Real.step x
                 static member Run(x, y) = Loops.mapSpan<_, StepOp> x y
 
+/// a + b.
 [<Struct>] type AddOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = a + b
                 static member Run(a, b, z) = TensorPrimitives.Add(a, b, z)
                 static member RunScalarRight(a, b, z) = TensorPrimitives.Add(a, b, z)
                 static member RunScalarLeft(a, b, z) = TensorPrimitives.Add(b, a, z)
+/// a − b.
 [<Struct>] type SubOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = a - b
                 static member Run(a, b, z) = TensorPrimitives.Subtract(a, b, z)
                 static member RunScalarRight(a, b, z) = TensorPrimitives.Subtract(a, b, z)
                 static member RunScalarLeft(a, b, z) = TensorPrimitives.Subtract(a, b, z)
+/// a·b.
 [<Struct>] type MulOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = a * b
                 static member Run(a, b, z) = TensorPrimitives.Multiply(a, b, z)
                 static member RunScalarRight(a, b, z) = TensorPrimitives.Multiply(a, b, z)
                 static member RunScalarLeft(a, b, z) = TensorPrimitives.Multiply(b, a, z)
+/// a/b.
 [<Struct>] type DivOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = a / b
                 static member Run(a, b, z) = TensorPrimitives.Divide(a, b, z)
                 static member RunScalarRight(a, b, z) = TensorPrimitives.Divide(a, b, z)
                 static member RunScalarLeft(a, b, z) = TensorPrimitives.Divide(a, b, z)
+/// aᵇ.
 [<Struct>] type PowOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = 'T.Pow(a, b)
@@ -138,6 +159,7 @@ module Real =
                 static member Run(a, b, z) = TensorPrimitives.Max(a, b, z)
                 static member RunScalarRight(a, b, z) = TensorPrimitives.Max(a, b, z)
                 static member RunScalarLeft(a, b, z) = TensorPrimitives.Max(b, a, z)
+/// min(a, b), NaN if either is NaN.
 [<Struct>] type MinimumOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = 'T.Min(a, b)
@@ -147,32 +169,38 @@ module Real =
 
 /// Comparisons give 1 or 0 in the operands' dtype (scalar loops: TensorPrimitives has no such op).
 module Compare =
-    let inline indicator<'T when 'T :> IFloatingPointIeee754<'T>> (c: bool) : 'T = if c then 'T.One else 'T.Zero
+    let inline indicator<'T when 'T :> IFloatingPointIeee754<'T>> (c: bool) : 'T =
+        if c then 'T.One else 'T.Zero
 
+/// [a > b] as 1/0.
 [<Struct>] type GtOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_GreaterThan(a, b))
                 static member Run(a, b, z) = Loops.zipSpan<_, GtOp> a b z
                 static member RunScalarRight(a, b, z) = Loops.zipRight<_, GtOp> a b z
                 static member RunScalarLeft(a, b, z) = Loops.zipLeft<_, GtOp> a b z
+/// [a ≥ b] as 1/0.
 [<Struct>] type GeOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_GreaterThanOrEqual(a, b))
                 static member Run(a, b, z) = Loops.zipSpan<_, GeOp> a b z
                 static member RunScalarRight(a, b, z) = Loops.zipRight<_, GeOp> a b z
                 static member RunScalarLeft(a, b, z) = Loops.zipLeft<_, GeOp> a b z
+/// [a < b] as 1/0.
 [<Struct>] type LtOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_LessThan(a, b))
                 static member Run(a, b, z) = Loops.zipSpan<_, LtOp> a b z
                 static member RunScalarRight(a, b, z) = Loops.zipRight<_, LtOp> a b z
                 static member RunScalarLeft(a, b, z) = Loops.zipLeft<_, LtOp> a b z
+/// [a ≤ b] as 1/0.
 [<Struct>] type LeOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_LessThanOrEqual(a, b))
                 static member Run(a, b, z) = Loops.zipSpan<_, LeOp> a b z
                 static member RunScalarRight(a, b, z) = Loops.zipRight<_, LeOp> a b z
                 static member RunScalarLeft(a, b, z) = Loops.zipLeft<_, LeOp> a b z
+/// [a = b] as 1/0.
 [<Struct>] type EqOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = Compare.indicator ('T.op_Equality(a, b))
@@ -186,8 +214,8 @@ module Elementwise =
     let unary<'Op when 'Op :> IUnaryOp> (x: Tensor) =
         let shape = Array.copy x.Shape
         match x.Storage with
-        | Storage.F32 a -> Create.ofStorage shape (Storage.F32(Loops.unary<float32, 'Op> a shape x.Strides x.Offset))
-        | Storage.F64 a -> Create.ofStorage shape (Storage.F64(Loops.unary<float, 'Op> a shape x.Strides x.Offset))
+        | Storage.F32 a -> Create.ofF32 shape (Loops.unary<float32, 'Op> a shape x.Strides x.Offset)
+        | Storage.F64 a -> Create.ofF64 shape (Loops.unary<float, 'Op> a shape x.Strides x.Offset)
 
     /// z = f(a, b) elementwise after NumPy broadcasting; the dtypes must match.
     let binary<'Op when 'Op :> IBinaryOp> (name: string) (a: Tensor) (b: Tensor) =
@@ -196,9 +224,9 @@ module Elementwise =
         let a, b = Layout.broadcastTo shape a, Layout.broadcastTo shape b
         match a.Storage, b.Storage with
         | Storage.F32 x, Storage.F32 y ->
-            Create.ofStorage shape (Storage.F32(Loops.binary<float32, 'Op> shape x a.Strides a.Offset y b.Strides b.Offset))
+            Create.ofF32 shape (Loops.binary<_, 'Op> shape x a.Strides a.Offset y b.Strides b.Offset)
         | Storage.F64 x, Storage.F64 y ->
-            Create.ofStorage shape (Storage.F64(Loops.binary<float, 'Op> shape x a.Strides a.Offset y b.Strides b.Offset))
+            Create.ofF64 shape (Loops.binary<_, 'Op> shape x a.Strides a.Offset y b.Strides b.Offset)
         | _ -> failwith "unreachable: dtypes checked above"
 
     /// where cond a b = cond ≠ 0 ? a : b, all three broadcast together (cond is cast to a's dtype).
@@ -224,5 +252,6 @@ module Elementwise =
     let map2 (f: float -> float -> float) (a: Tensor) (b: Tensor) =
         Create.sameDType "map2" a b
         let shape = Shape.broadcast "map2" a.Shape b.Shape
-        let x, y = Create.toArray (Layout.broadcastTo shape a), Create.toArray (Layout.broadcastTo shape b)
+        let values t = Create.toArray (Layout.broadcastTo shape t)
+        let x, y = values a, values b
         Create.ofFloats a.DType shape (Array.map2 f x y)

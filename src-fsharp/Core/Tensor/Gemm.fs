@@ -27,7 +27,7 @@ open System.Runtime.Intrinsics.X86
 open System.Threading.Tasks
 open Microsoft.FSharp.NativeInterop
 
-/// Per-thread packing buffers, allocated once and reused: a GEMM allocates nothing per call.
+/// Per-thread packing buffers, allocated once and reused: no packing memory is allocated per call.
 /// Pinned (on the pinned object heap) so a raw pointer into them stays valid; 64-byte aligned so
 /// every packed micro-panel starts on a cache line.
 type internal GemmWorkspace private () =
@@ -101,12 +101,14 @@ module Gemm =
                 for p in 0 .. kc - 1 do
                     let src = NativePtr.add b (p * rs + j * cs)
                     for q in 0 .. nr - 1 do
-                        NativePtr.set panel (p * nr + q) (if q < cols then NativePtr.get src (q * cs) else zero)
+                        let x = if q < cols then NativePtr.get src (q * cs) else zero
+                        NativePtr.set panel (p * nr + q) x
             else // B is a transposed view: each column is contiguous
                 for q in 0 .. nr - 1 do
                     let src = NativePtr.add b ((j + q) * cs)
                     for p in 0 .. kc - 1 do
-                        NativePtr.set panel (p * nr + q) (if q < cols then NativePtr.get src (p * rs) else zero)
+                        let x = if q < cols then NativePtr.get src (p * rs) else zero
+                        NativePtr.set panel (p * nr + q) x
             j <- j + nr
 
     /// One thread's product over pinned pointers: the five BLIS loops around the micro-kernel
@@ -189,7 +191,7 @@ module Gemm =
 
     /// The public entry for one dtype: check, handle k = 0, pin, split, run `serial` per block.
     let inline private gemm threads m n k (a: ^T[]) aOff aRs aCs (b: ^T[]) bOff bRs bCs
-                            (c: ^T[]) cOff ldc mr nr (run: _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> _ -> unit) =
+                            (c: ^T[]) cOff ldc mr nr run =
         checkArgs threads m n k a.Length aOff aRs aCs b.Length bOff bRs bCs c.Length cOff ldc
         if m > 0 && n > 0 then
             if k = 0 then // an empty sum: C = 0
@@ -200,16 +202,21 @@ module Gemm =
                 use pb = fixed b
                 use pc = fixed c
                 // nativeints cross into the worker closures; each block offsets its own views
-                let pa, pb, pc = NativePtr.toNativeInt pa, NativePtr.toNativeInt pb, NativePtr.toNativeInt pc
+                let pa, pb = NativePtr.toNativeInt pa, NativePtr.toNativeInt pb
+                let pc = NativePtr.toNativeInt pc
                 split threads mr nr m n k (fun (i0, rows, j0, cols) ->
                     let a0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pa) (aOff + i0 * aRs)
                     let b0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pb) (bOff + j0 * bCs)
                     let c0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pc) (cOff + i0 * ldc + j0)
                     run rows cols k a0 aRs aCs b0 bRs bCs c0 ldc)
 
-    // Block sizes for Zen 3 (32 KiB L1d, 512 KiB L2 per core), measured on this machine:
+    // Block sizes for Zen 3 (32 KiB L1d, 512 KiB L2 per core):
     // float32: KC·NR·4 = 256·16·4 = 16 KiB of B panel in L1; MC·KC·4 = 144·256·4 = 144 KiB in L2.
     // float64: KC·NR·8 = 256·8·8 = 16 KiB in L1;             MC·KC·8 = 72·256·8 = 144 KiB in L2.
+    // Half of each cache, leaving room for the A panels and C tiles streaming past. Measured
+    // here at n = 1024: MC 72 or 144 and KC 256 or 384 run alike; MC 288 (A block crowding L2),
+    // KC 128 (C tiles reloaded twice as often) and NC 512 (B repacked per 512 columns) are slower.
+    // NC only matters beyond n = 4080: the packed B block (4 MiB) then still fits in L3.
     [<Literal>]
     let private KC32 = 256
     [<Literal>]

@@ -49,6 +49,13 @@ module internal GemmKernels =
             Avx.Store(row, v0)
             Avx.Store(row1, v1)
 
+    /// Ask for the C tile's cache lines (first and last element of each of the 6 rows) now,
+    /// so they arrive while the k loop runs instead of stalling the final load-add-store.
+    let inline private prefetchTile (c: nativeptr< ^T>) (ldc: int) (last: int) =
+        for i in 0 .. MR - 1 do
+            Sse.Prefetch0(NativePtr.toVoidPtr (NativePtr.add c (i * ldc)))
+            Sse.Prefetch0(NativePtr.toVoidPtr (NativePtr.add c (i * ldc + last)))
+
     /// float32 6×16 tile with AVX2 + FMA: 12 ymm accumulators cᵢⱼ (row i, half j), 2 ymm for
     /// the b row, 1 for the broadcast aᵢ — 15 of the 16 ymm registers, so nothing spills.
     /// Per step: 2 loads + 6 broadcasts feed 12 FMAs (6 cycles on Zen 3's 2 FMA pipes), and
@@ -67,6 +74,7 @@ module internal GemmKernels =
         let mutable c41 = Vector256<float32>.Zero
         let mutable c50 = Vector256<float32>.Zero
         let mutable c51 = Vector256<float32>.Zero
+        prefetchTile c ldc 15
         let mutable pa = a
         let mutable pb = b
         for _ in 1..kc do
@@ -114,6 +122,7 @@ module internal GemmKernels =
         let mutable c41 = Vector256<float>.Zero
         let mutable c50 = Vector256<float>.Zero
         let mutable c51 = Vector256<float>.Zero
+        prefetchTile c ldc 7
         let mutable pa = a
         let mutable pb = b
         for _ in 1..kc do

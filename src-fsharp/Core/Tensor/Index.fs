@@ -24,7 +24,7 @@ module Index =
     /// indexSelect axis idx x: x with `axis` replaced by idx's axes,
     /// out[…, i₁…iₖ, …] = x[…, idx[i₁…iₖ], …] (embedding: indexSelect 0 idx W).
     let indexSelect (axis: int) (idx: Tensor) (x: Tensor) =
-        let k = Shape.axis "indexSelect" x.Rank axis
+        let k = Create.axis "indexSelect" x.Shape x.Rank axis
         let ids = indices "indexSelect" x.Shape[k] idx
         let xc = Create.contiguous x
         let outer = Shape.numel x.Shape[.. k - 1]
@@ -35,7 +35,8 @@ module Index =
         // copy whole inner blocks: row (o, ids[j]) of x becomes row (o, j) of out
         for o in 0 .. outer - 1 do
             for j in 0 .. ids.Length - 1 do
-                Array.Copy(src, (o * x.Shape[k] + ids[j]) * inner, dst, (o * ids.Length + j) * inner, inner)
+                let from, into = (o * x.Shape[k] + ids[j]) * inner, (o * ids.Length + j) * inner
+                Array.Copy(src, from, dst, into, inner)
         out
 
     /// indexAdd axis size idx src: zeros with `size` rows along `axis`, and src's row at idx[i]
@@ -43,11 +44,11 @@ module Index =
     /// ⟨indexSelect a idx x, g⟩ = ⟨x, indexAdd a n idx g⟩.
     let indexAdd (axis: int) (size: int) (idx: Tensor) (src: Tensor) =
         let rank = src.Rank - idx.Rank + 1
-        let k = if rank >= 1 then Shape.axis "indexAdd" rank axis else 0
+        let k = if rank >= 1 then Create.axis "indexAdd" src.Shape rank axis else 0
         let fits = rank >= 1 && src.Shape[k .. k + idx.Rank - 1] = idx.Shape
         if not fits then
-            Shape.fail "indexAdd" $"src shape {Shape.show src.Shape} does not hold indices of shape \
-                                   {Shape.show idx.Shape} at axis {axis}"
+            let shapes = $"src shape {Shape.show src.Shape}, indices of shape {Shape.show idx.Shape}"
+            Shape.fail "indexAdd" $"{shapes}: the indices' axes are not at axis {axis} of src"
         let ids = indices "indexAdd" size idx
         let pre, post = src.Shape[.. k - 1], src.Shape[k + idx.Rank ..]
         let outer, inner = Shape.numel pre, Shape.numel post
@@ -66,11 +67,12 @@ module Index =
     /// in `shape` of p with p[axis] replaced by index[p].
     let private targets op (axis: int) (shape: int[]) (index: Tensor) =
         if index.Rank <> shape.Length then
-            Shape.fail op $"index shape {Shape.show index.Shape} and shape {Shape.show shape} differ in rank"
-        let k = Shape.axis op shape.Length axis
+            Shape.fail op $"index {Shape.show index.Shape} and {Shape.show shape} differ in rank"
+        let k = Create.axis op shape shape.Length axis
         for d in 0 .. shape.Length - 1 do
             if d <> k && index.Shape[d] > shape[d] then
-                Shape.fail op $"index shape {Shape.show index.Shape} exceeds {Shape.show shape} off axis {axis}"
+                let shapes = $"index {Shape.show index.Shape} exceeds {Shape.show shape}"
+                Shape.fail op $"{shapes} off axis {axis}"
         let ids = indices op shape[k] index
         let strides = Shape.rowMajorStrides shape
         let ix = Shape.rowMajorStrides index.Shape
@@ -81,7 +83,8 @@ module Index =
                 o <- o + p * strides[d]
             o)
 
-    /// gather axis index x (torch.gather): out has index's shape, out[p] = x[p with p[axis] = index[p]].
+    /// gather axis index x (torch.gather): out has index's shape and
+    /// out[p] = x[p with p[axis] = index[p]].
     let gather (axis: int) (index: Tensor) (x: Tensor) =
         let from = targets "gather" axis x.Shape index
         let shape = Array.copy index.Shape
@@ -89,11 +92,12 @@ module Index =
         | Storage.F32 a -> Create.ofStorage shape (Storage.F32(Array.map (fun o -> a[o]) from))
         | Storage.F64 a -> Create.ofStorage shape (Storage.F64(Array.map (fun o -> a[o]) from))
 
-    /// scatterAdd shape axis index src: zeros of `shape` with out[p with p[axis] = index[p]] += src[p]
+    /// scatterAdd shape axis index src: zeros of `shape`, then out[p with p[axis] = index[p]] += src[p]
     /// — the adjoint of gather: ⟨gather a i x, g⟩ = ⟨x, scatterAdd (shape x) a i g⟩.
     let scatterAdd (shape: int[]) (axis: int) (index: Tensor) (src: Tensor) =
         if src.Shape <> index.Shape then
-            Shape.fail "scatterAdd" $"src shape {Shape.show src.Shape} differs from index shape {Shape.show index.Shape}"
+            let shapes = $"src {Shape.show src.Shape} and index {Shape.show index.Shape}"
+            Shape.fail "scatterAdd" $"shapes of {shapes} differ"
         let into = targets "scatterAdd" axis shape index
         let out = Create.zeros src.DType shape
         match (Create.contiguous src).Storage, out.Storage with

@@ -9,26 +9,31 @@ open ScratchML
 module Layout =
     /// transpose i j x: a view with axes i and j swapped (their sizes and strides exchanged).
     let transpose (i: int) (j: int) (x: Tensor) =
-        let i, j = Shape.axis "transpose" x.Rank i, Shape.axis "transpose" x.Rank j
+        let axis = Create.axis "transpose" x.Shape x.Rank
+        let i, j = axis i, axis j
         let swap (a: int[]) = let b = Array.copy a in b[i] <- a[j]; b[j] <- a[i]; b
         Create.view x (swap x.Shape) (swap x.Strides) x.Offset
 
     /// permute p x: a view with out axis k = x axis p[k] (p a permutation; negatives allowed).
     let permute (perm: int[]) (x: Tensor) =
         if perm.Length <> x.Rank then
-            Shape.fail "permute" $"permutation %A{perm} has {perm.Length} axes, shape {Shape.show x.Shape} has {x.Rank}"
-        let p = perm |> Array.map (Shape.axis "permute" x.Rank)
+            Shape.fail "permute" $"permutation %A{perm} does not fit shape {Shape.show x.Shape}"
+        let p = perm |> Array.map (Create.axis "permute" x.Shape x.Rank)
         if Array.distinct p |> Array.length <> p.Length then
             Shape.fail "permute" $"%A{perm} repeats an axis (shape {Shape.show x.Shape})"
-        Create.view x (p |> Array.map (fun k -> x.Shape[k])) (p |> Array.map (fun k -> x.Strides[k])) x.Offset
+        let pick (a: int[]) = p |> Array.map (fun k -> a[k])
+        Create.view x (pick x.Shape) (pick x.Strides) x.Offset
 
-    /// broadcastTo shape x: a view of x stretched to `shape` (NumPy rules; stretched axes get stride 0).
+    /// broadcastTo shape x: a view of x stretched to `shape` (NumPy rules; a stretched axis gets
+    /// stride 0).
     let broadcastTo (shape: int[]) (x: Tensor) =
         let lead = shape.Length - x.Rank
+        let stretches i = x.Shape[i] = shape[lead + i] || x.Shape[i] = 1
         let fits =
             lead >= 0
-            && Array.forall (fun i -> x.Shape[i] = shape[lead + i] || x.Shape[i] = 1) [| 0 .. x.Rank - 1 |]
-        if not fits then Shape.fail "broadcastTo" $"shape {Shape.show x.Shape} cannot broadcast to {Shape.show shape}"
+            && Array.forall stretches [| 0 .. x.Rank - 1 |]
+        if not fits then
+            Shape.fail "broadcastTo" $"shape {Shape.show x.Shape} cannot broadcast to {Shape.show shape}"
         let strides =
             Array.init shape.Length (fun k ->
                 let i = k - lead
@@ -37,14 +42,16 @@ module Layout =
 
     /// unsqueeze axis x: a view with a new axis of size 1 at `axis` (in −(rank+1) … rank).
     let unsqueeze (axis: int) (x: Tensor) =
-        let k = Shape.axis "unsqueeze" (x.Rank + 1) axis
+        let k = Create.axis "unsqueeze" x.Shape (x.Rank + 1) axis
         let stride = if k < x.Rank then x.Strides[k] * x.Shape[k] else 1
         Create.view x (Array.insertAt k 1 x.Shape) (Array.insertAt k stride x.Strides) x.Offset
 
-    /// squeeze axis x: a view without `axis`, which must have size 1 (NumPy's rule, not torch's no-op).
+    /// squeeze axis x: a view without `axis`, which must have size 1 (NumPy's rule; torch would
+    /// silently do nothing).
     let squeeze (axis: int) (x: Tensor) =
-        let k = Shape.axis "squeeze" x.Rank axis
-        if x.Shape[k] <> 1 then Shape.fail "squeeze" $"axis {axis} of shape {Shape.show x.Shape} has size {x.Shape[k]}, not 1"
+        let k = Create.axis "squeeze" x.Shape x.Rank axis
+        if x.Shape[k] <> 1 then
+            Shape.fail "squeeze" $"axis {axis} of {Shape.show x.Shape} has size {x.Shape[k]}, not 1"
         Create.view x (Array.removeAt k x.Shape) (Array.removeAt k x.Strides) x.Offset
 
     /// Strides that show x's elements, in row-major order, with shape `target` — if any exist
@@ -54,7 +61,8 @@ module Layout =
         // old axes without the size-1 ones (their strides do not matter)
         if x.Strides = Shape.rowMajorStrides x.Shape then Some(Shape.rowMajorStrides target) else
         let oldShape = x.Shape |> Array.filter ((<>) 1)
-        let oldStrides = Array.zip x.Shape x.Strides |> Array.filter (fun (d, _) -> d <> 1) |> Array.map snd
+        let oldStrides =
+            Array.zip x.Shape x.Strides |> Array.filter (fun (d, _) -> d <> 1) |> Array.map snd
         let strides = Array.zeroCreate target.Length
         let mutable ok = true
         let mutable oi, ni = 0, 0
@@ -80,7 +88,8 @@ module Layout =
                     for k in ni - 2 .. -1 .. n0 do strides[k] <- strides[k + 1] * target[k + 1]
         // a size-1 axis gets the stride it would have in a row-major layout of the run after it
         for k in target.Length - 1 .. -1 .. 0 do
-            if target[k] = 1 then strides[k] <- (if k + 1 < target.Length then strides[k + 1] * target[k + 1] else 1)
+            if target[k] = 1 then
+                strides[k] <- if k + 1 < target.Length then strides[k + 1] * target[k + 1] else 1
         if ok then Some strides else None
 
     /// reshape shape x: the same row-major sequence of elements with another shape (−1 infers one
@@ -121,7 +130,8 @@ module Layout =
             | Slice.All -> shape.Add n; strides.Add st
             | Slice.Index i ->
                 let k = if i < 0 then i + n else i
-                if k < 0 || k >= n then Shape.fail "slice" $"index {i} out of range for axis {d} of {Shape.show x.Shape}"
+                if k < 0 || k >= n then
+                    Shape.fail "slice" $"index {i} out of range for axis {d} of {Shape.show x.Shape}"
                 offset <- offset + k * st
             | Slice.Range (start, stop, step) ->
                 let s, size, step = range "slice" n start stop step
@@ -135,8 +145,10 @@ module Layout =
             Shape.fail op $"cannot write shape {Shape.show src.Shape} into {Shape.show dst.Shape}"
         Create.sameDType op dst src
         match dst.Storage, src.Storage with
-        | Storage.F32 d, Storage.F32 s -> Loops.copyInto src.Shape s src.Strides src.Offset d dst.Strides dst.Offset
-        | Storage.F64 d, Storage.F64 s -> Loops.copyInto src.Shape s src.Strides src.Offset d dst.Strides dst.Offset
+        | Storage.F32 d, Storage.F32 s ->
+            Loops.copyInto src.Shape s src.Strides src.Offset d dst.Strides dst.Offset
+        | Storage.F64 d, Storage.F64 s ->
+            Loops.copyInto src.Shape s src.Strides src.Offset d dst.Strides dst.Offset
         | _ -> ()
 
     /// sliceBackward shape specs g: zeros of `shape` with g written where `slice specs` reads
@@ -157,13 +169,12 @@ module Layout =
         match xs with
         | [] -> Shape.fail "concat" "needs at least one tensor"
         | first :: _ ->
-            let k = Shape.axis "concat" first.Rank axis
+            let k = Create.axis "concat" first.Shape first.Rank axis
             let shapes () = xs |> List.map (fun t -> Shape.show t.Shape) |> String.concat " "
             for t in xs do
                 Create.sameDType "concat" first t
-                let agree =
-                    t.Rank = first.Rank
-                    && Array.forall (fun d -> d = k || t.Shape[d] = first.Shape[d]) [| 0 .. t.Rank - 1 |]
+                let sameOff d = d = k || t.Shape[d] = first.Shape[d]
+                let agree = t.Rank = first.Rank && Array.forall sameOff [| 0 .. t.Rank - 1 |]
                 if not agree then Shape.fail "concat" $"shapes {shapes ()} differ off axis {axis}"
             let shape = Array.copy first.Shape
             shape[k] <- xs |> List.sumBy (fun t -> t.Shape[k])
@@ -181,15 +192,16 @@ module Layout =
         | first :: _ ->
             for t in xs do
                 if t.Shape <> first.Shape then
-                    Shape.fail "stack" $"shapes {Shape.show first.Shape} and {Shape.show t.Shape} differ"
-            let k = Shape.axis "stack" (first.Rank + 1) axis
+                    let shapes = $"{Shape.show first.Shape} and {Shape.show t.Shape}"
+                    Shape.fail "stack" $"shapes {shapes} differ"
+            let k = Create.axis "stack" first.Shape (first.Rank + 1) axis
             concat k (xs |> List.map (unsqueeze k))
 
     /// split axis sizes x: views of consecutive pieces along `axis` (Σ sizes = x's size there;
     /// concat axis (split axis sizes x) = x).
     let split (axis: int) (sizes: int[]) (x: Tensor) =
-        let k = Shape.axis "split" x.Rank axis
+        let k = Create.axis "split" x.Shape x.Rank axis
         if Array.exists (fun s -> s < 0) sizes || Array.sum sizes <> x.Shape[k] then
-            Shape.fail "split" $"sizes %A{sizes} do not add up to axis {axis} of shape {Shape.show x.Shape}"
+            Shape.fail "split" $"sizes %A{sizes} do not add up to axis {axis} of {Shape.show x.Shape}"
         let starts = Array.scan (+) 0 sizes
         [ for i in 0 .. sizes.Length - 1 -> narrow k starts[i] sizes[i] x ]

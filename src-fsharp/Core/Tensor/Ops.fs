@@ -57,6 +57,8 @@ module Tensor =
     let shape (x: Tensor) = x.Shape
     /// dtype x: the element type.
     let dtype (x: Tensor) = x.DType
+    /// numel x = ∏ shape: the number of elements.
+    let numel (x: Tensor) = x.Numel
 
     // ---- elementwise (Elementwise.fs; TensorPrimitives on contiguous spans) ----
     /// neg x = −x.
@@ -109,11 +111,14 @@ module Tensor =
     /// minimum a b = min(a, b) (broadcasting; NaN if either is NaN).
     let minimum a b = Elementwise.binary<MinimumOp> "minimum" a b
     /// addScalar c x = x + c.
-    let addScalar (c: float) (x: Tensor) = Elementwise.binary<AddOp> "addScalar" x (Create.scalar x.DType c)
+    let addScalar (c: float) (x: Tensor) =
+        Elementwise.binary<AddOp> "addScalar" x (Create.scalar x.DType c)
     /// mulScalar c x = c·x.
-    let mulScalar (c: float) (x: Tensor) = Elementwise.binary<MulOp> "mulScalar" x (Create.scalar x.DType c)
+    let mulScalar (c: float) (x: Tensor) =
+        Elementwise.binary<MulOp> "mulScalar" x (Create.scalar x.DType c)
     /// powScalar p x = xᵖ.
-    let powScalar (p: float) (x: Tensor) = Elementwise.binary<PowOp> "powScalar" x (Create.scalar x.DType p)
+    let powScalar (p: float) (x: Tensor) =
+        Elementwise.binary<PowOp> "powScalar" x (Create.scalar x.DType p)
     /// gt a b = [a > b] as 1/0 in the same dtype.
     let gt a b = Elementwise.binary<GtOp> "gt" a b
     /// ge a b = [a ≥ b].
@@ -144,7 +149,7 @@ module Tensor =
     let softmax axis x = Reduce.softmax axis x
     /// logSoftmax axis x = (x − m) − log Σ exp(x − m).
     let logSoftmax axis x = Reduce.logSoftmax axis x
-    /// sumTo shape x: sum the axes broadcasting stretched, back to `shape` (adjoint of broadcastTo).
+    /// sumTo shape x: sum the axes broadcasting stretched, back to `shape` (broadcastTo's adjoint).
     let sumTo shape x = Reduce.sumTo shape x
 
     // ---- linear algebra (LinAlg.fs) ----
@@ -152,7 +157,7 @@ module Tensor =
     let matmul a b = LinAlg.matmul a b
 
     // ---- layout (Layout.fs): views unless noted ----
-    /// reshape shape x: same row-major elements, new shape (−1 infers one size); copies only if needed.
+    /// reshape shape x: same row-major elements, new shape (−1 infers one); copies only if needed.
     let reshape shape x = Layout.reshape shape x
     /// transpose i j x: axes i and j swapped (view).
     let transpose i j x = Layout.transpose i j x
@@ -182,7 +187,8 @@ module Tensor =
     let indexAdd axis size idx src = Index.indexAdd axis size idx src
     /// gather axis index x: out[p] = x[p with p[axis] = index[p]] (torch.gather).
     let gather axis index x = Index.gather axis index x
-    /// scatterAdd shape axis index src: zeros, out[p with p[axis] = index[p]] += src[p] (adjoint of gather).
+    /// scatterAdd shape axis index src: zeros, out[p with p[axis] = index[p]] += src[p]
+    /// (gather's adjoint).
     let scatterAdd shape axis index src = Index.scatterAdd shape axis index src
 
     // ---- comparison helper for tests ----
@@ -190,4 +196,5 @@ module Tensor =
     let allClose (rtol: float) (atol: float) (a: Tensor) (b: Tensor) =
         if a.Shape <> b.Shape then
             Shape.fail "allClose" $"shapes {Shape.show a.Shape} and {Shape.show b.Shape} differ"
-        Array.forall2 (fun x y -> Operators.abs (x - y) <= atol + rtol * Operators.abs y) (toArray a) (toArray b)
+        let close x y = Operators.abs (x - y) <= atol + rtol * Operators.abs y
+        Array.forall2 close (toArray a) (toArray b)

@@ -7,48 +7,66 @@ open System
 open System.Numerics.Tensors
 open ScratchML
 
+/// Σ xᵢ (0 for an empty span).
 [<Struct>] type SumOp =
             interface IReduceOp with
                 static member Reduce(x) = TensorPrimitives.Sum(x)
+                static member Combine(a, b, z) = TensorPrimitives.Add(a, b, z)
 /// Largest element; NaN if any element is NaN.
 [<Struct>] type MaxOp =
             interface IReduceOp with
                 static member Reduce(x) = TensorPrimitives.Max(x)
+                static member Combine(a, b, z) = TensorPrimitives.Max(a, b, z)
+/// Smallest element; NaN if any element is NaN.
 [<Struct>] type MinOp =
             interface IReduceOp with
                 static member Reduce(x) = TensorPrimitives.Min(x)
+                static member Combine(a, b, z) = TensorPrimitives.Min(a, b, z)
 
 /// How a reduction runs: permute the reduced axes to the end (a view), make that row-major (a copy
-/// unless it already is), then reduce each contiguous row of r = ∏ reduced sizes with one span call.
+/// unless it already is), then reduce each contiguous row of r = ∏ reduced sizes with one span
+/// call.
 module Reduce =
-    /// The reduced axes (normalised), the kept-then-reduced row-major view, and its row count/length.
+    /// The reduced axes (normalised), the kept-then-reduced row-major view, its row count and
+    /// row length.
     let private rows op (axes: int list) (x: Tensor) =
-        let ax = Shape.axes op x.Rank axes
+        let ax = Create.axes op x.Shape axes
         let kept = [ 0 .. x.Rank - 1 ] |> List.filter (fun d -> not (List.contains d ax))
         let v = Create.contiguous (Layout.permute (Array.ofList (kept @ ax)) x)
         let r = ax |> List.fold (fun p d -> p * x.Shape[d]) 1
         ax, v, (if r = 0 then Shape.numel (Shape.reduced x.Shape ax false) else v.Numel / r), r
 
     /// Reduce with the op type 'Op over `axes` ([] = all), keeping size-1 axes when keepdim.
-    let reduce<'Op when 'Op :> IReduceOp> (op: string) (axes: int list) (keepdim: bool) (x: Tensor) =
-        let ax, v, outer, r = rows op axes x
+    /// Row-major x with leading reduced axes (a batch sum): combine whole rows, no transpose.
+    let reduce<'Op when 'Op :> IReduceOp> op (axes: int list) (keepdim: bool) (x: Tensor) =
+        let ax = Create.axes op x.Shape axes
         let shape = Shape.reduced x.Shape ax keepdim
-        match v.Storage with
-        | Storage.F32 a -> Create.ofStorage shape (Storage.F32(Loops.reduceRows<float32, 'Op> a outer r))
-        | Storage.F64 a -> Create.ofStorage shape (Storage.F64(Loops.reduceRows<float, 'Op> a outer r))
+        let leading = ax = [ 0 .. ax.Length - 1 ] && ax.Length < x.Rank
+        if leading && x.Strides = Shape.rowMajorStrides x.Shape then
+            let rows = Shape.numel x.Shape[.. ax.Length - 1]
+            let inner = Shape.numel x.Shape[ax.Length ..]
+            match x.Storage with
+            | Storage.F32 a -> Create.ofF32 shape (Loops.reduceLeading<_, 'Op> a x.Offset rows inner)
+            | Storage.F64 a -> Create.ofF64 shape (Loops.reduceLeading<_, 'Op> a x.Offset rows inner)
+        else
+            let _, v, outer, r = rows op axes x
+            match v.Storage with
+            | Storage.F32 a -> Create.ofF32 shape (Loops.reduceRows<float32, 'Op> a outer r)
+            | Storage.F64 a -> Create.ofF64 shape (Loops.reduceRows<float, 'Op> a outer r)
 
     /// sum axes keepdim x = Σ over the axes (an empty axis sums to 0).
     let sum axes keepdim x = reduce<SumOp> "sum" axes keepdim x
 
     /// mean axes keepdim x = (Σ over the axes) / (number of elements summed).
     let mean axes keepdim (x: Tensor) =
-        let ax = Shape.axes "mean" x.Rank axes
+        let ax = Create.axes "mean" x.Shape axes
         let count = ax |> List.fold (fun p d -> p * x.Shape[d]) 1
-        Elementwise.binary<MulOp> "mean" (sum axes keepdim x) (Create.scalar x.DType (1.0 / float count))
+        let scale = Create.scalar x.DType (1.0 / float count)
+        Elementwise.binary<MulOp> "mean" (sum axes keepdim x) scale
 
     /// Fail on an empty reduction, which has no max or min.
     let private nonEmpty op axes (x: Tensor) =
-        let ax = Shape.axes op x.Rank axes
+        let ax = Create.axes op x.Shape axes
         if ax |> List.exists (fun d -> x.Shape[d] = 0) then
             Shape.fail op $"cannot reduce an empty axis of shape {Shape.show x.Shape}"
 
@@ -74,18 +92,22 @@ module Reduce =
     /// finite (a row of −∞ then gives log Σ e^−∞ = −∞, as it should).
     let private shift op (axes: int list) (x: Tensor) =
         nonEmpty op axes x
-        reduce<MaxOp> op axes true x |> Elementwise.map (fun m -> if Double.IsInfinity m then 0.0 else m)
+        let finite m = if Double.IsInfinity m then 0.0 else m
+        reduce<MaxOp> op axes true x |> Elementwise.map finite
 
-    /// logSumExp axes keepdim x = m + log Σ exp(x − m), m the max over the axes (no overflow at 1000).
+    /// logSumExp axes keepdim x = m + log Σ exp(x − m), m the max over the axes (no overflow at
+    /// |x| ~ 1000).
     let logSumExp (axes: int list) (keepdim: bool) (x: Tensor) =
         let m = shift "logSumExp" axes x
         let s = sum axes true (Elementwise.unary<ExpOp> (Elementwise.binary<SubOp> "logSumExp" x m))
         let out = Elementwise.binary<AddOp> "logSumExp" (Elementwise.unary<LogOp> s) m
-        if keepdim then out else Layout.reshape (Shape.reduced x.Shape (Shape.axes "logSumExp" x.Rank axes) false) out
+        if keepdim then out
+        else Layout.reshape (Shape.reduced x.Shape (Create.axes "logSumExp" x.Shape axes) false) out
 
     /// softmax axis x = exp(x − m) / Σ exp(x − m) along `axis` (m the max: no overflow).
     let softmax (axis: int) (x: Tensor) =
-        let e = Elementwise.unary<ExpOp> (Elementwise.binary<SubOp> "softmax" x (shift "softmax" [ axis ] x))
+        let z = Elementwise.binary<SubOp> "softmax" x (shift "softmax" [ axis ] x)
+        let e = Elementwise.unary<ExpOp> z
         Elementwise.binary<DivOp> "softmax" e (sum [ axis ] true e)
 
     /// logSoftmax axis x = (x − m) − log Σ exp(x − m) along `axis`.
@@ -98,10 +120,12 @@ module Reduce =
     /// axis where `shape` has size 1 but x does not, then give it exactly `shape`.
     let sumTo (shape: int[]) (x: Tensor) =
         let lead = x.Rank - shape.Length
+        let stretched i = shape[i] = x.Shape[lead + i] || shape[i] = 1
         let fits =
             lead >= 0
-            && Array.forall (fun i -> shape[i] = x.Shape[lead + i] || shape[i] = 1) [| 0 .. shape.Length - 1 |]
-        if not fits then Shape.fail "sumTo" $"shape {Shape.show x.Shape} is not a broadcast of {Shape.show shape}"
+            && Array.forall stretched [| 0 .. shape.Length - 1 |]
+        if not fits then
+            Shape.fail "sumTo" $"shape {Shape.show x.Shape} is not a broadcast of {Shape.show shape}"
         let stretched =
             [ for d in 0 .. x.Rank - 1 do
                 if d < lead || (shape[d - lead] = 1 && x.Shape[d] <> 1) then d ]

@@ -1,5 +1,6 @@
 /// The n-d tensor: a view (shape, strides, offset) over a flat float32 or float64 array.
-/// Layer: Tensor. Read next: Kernels.fs (the loops), then Ops.fs (what the graph calls).
+/// Layer: Tensor. Read next: Kernels.fs (the loops), then Create, Layout, Elementwise, Reduce,
+/// Index, LinAlg; Ops.fs is the `Tensor` module the graph calls.
 ///
 /// Why the dtype is carried at run time and not by a type parameter: the expression graph holds
 /// constants and is evaluated in float32 (speed) or float64 (checking against PyTorch's fixtures)

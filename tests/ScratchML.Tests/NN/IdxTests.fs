@@ -25,7 +25,8 @@ let tempFolder () =
     Directory.CreateDirectory dir |> ignore
     dir
 
-let private images n rows cols = idx Idx.ImagesMagic [ n; rows; cols ] (Array.init (n * rows * cols) byte)
+let private images n rows cols =
+    idx Idx.ImagesMagic [ n; rows; cols ] (Array.init (n * rows * cols) byte)
 let private labels (xs: byte list) = idx Idx.LabelsMagic [ xs.Length ] (Array.ofList xs)
 
 /// Bad files: name, bytes of images file, bytes of labels file, the file the error names and
@@ -41,16 +42,22 @@ let badFiles : (string * byte[] * byte[] * string * string) list =
       "wrong magic number 0x00000801, expected 0x00000803 (images file)"
       "not an IDX file at all", "PK\003\004 a zip file"B, labels [ 1uy ], "images",
       "wrong magic number 0x504b0304, expected 0x00000803"
+      "absurd dimensions (2³¹−1 each)",
+      idx Idx.ImagesMagic [ Int32.MaxValue; Int32.MaxValue; Int32.MaxValue ] [||],
+      labels [ 1uy ], "images", $"need {Int64.MaxValue} data bytes, found 0"
       "truncated header", good[..9], labels [ 1uy; 2uy ], "images",
       "truncated header: 3 dimensions need 16 bytes, file has 10"
       "shorter than a magic number", [| 0uy; 0uy |], labels [ 1uy ], "images",
       "too short for an IDX header (2 bytes)"
-      "corrupt gzip stream", Array.append goodGz[..9] (Array.create 50 0xFFuy), labels [ 1uy; 2uy ], "images",
-      "corrupt gzip stream"
-      "truncated gzip stream", goodGz[.. goodGz.Length / 2], labels [ 1uy; 2uy ], "images", "truncated"
-      "images not 28×28", images 2 27 28, labels [ 1uy; 2uy ], "images", "images are 27×28, MNIST's are 28×28"
+      "corrupt gzip stream", Array.append goodGz[..9] (Array.create 50 0xFFuy), labels [ 1uy; 2uy ],
+      "images", "corrupt gzip stream"
+      "truncated gzip stream", goodGz[.. goodGz.Length / 2], labels [ 1uy; 2uy ], "images",
+      "truncated or corrupt gzip stream: it inflates to"
+      "images not 28×28", images 2 27 28, labels [ 1uy; 2uy ], "images",
+      "images are 27×28, MNIST's are 28×28"
       "fewer labels than images", good, labels [ 1uy ], "labels", "1 labels for the 2 images of"
-      "a label that is not a digit", good, labels [ 3uy; 12uy ], "labels", "label 12 at position 1 is not a digit 0..9"
+      "a label that is not a digit", good, labels [ 3uy; 12uy ], "labels",
+      "label 12 at position 1 is not a digit 0..9"
       "truncated labels", good, (labels [ 1uy; 2uy ])[..8], "labels",
       "truncated: dimensions [2] need 2 data bytes, found 1" ]
 
@@ -70,7 +77,8 @@ let tests =
                 test name {
                     let dir = tempFolder ()
                     try
-                        let imagesPath, labelsPath = Path.Combine(dir, "images.idx"), Path.Combine(dir, "labels.idx")
+                        let imagesPath = Path.Combine(dir, "images.idx")
+                        let labelsPath = Path.Combine(dir, "labels.idx")
                         File.WriteAllBytes(imagesPath, imagesBytes)
                         File.WriteAllBytes(labelsPath, labelsBytes)
                         let named = if culprit = "images" then imagesPath else labelsPath

@@ -5,7 +5,8 @@ open Expecto
 open ScratchML
 open ScratchML.NN
 
-let private values (t: Tensor) = match t.Storage with Storage.F64 a -> a | Storage.F32 a -> Array.map float a
+let private values (t: Tensor) =
+    match t.Storage with Storage.F64 a -> a | Storage.F32 a -> Array.map float a
 
 /// W1's parameters in WORKLOADS.md's order: fc1.weight, fc1.bias, fc2.weight, fc2.bias.
 let private w1Shapes = [ [| 256; 784 |], 784; [| 256 |], 784; [| 10; 256 |], 256; [| 10 |], 256 ]
@@ -25,7 +26,8 @@ let tests =
             let tensors = Init.splitmix DType.Float32 w1Shapes
             let rng = SplitMix64 42UL
             for t, (_, fanIn) in List.zip tensors w1Shapes do
-                let expected = Array.init t.Numel (fun _ -> float (rng.Symmetric(1.0 / sqrt (float fanIn))))
+                let bound = 1.0 / sqrt (float fanIn)
+                let expected = Array.init t.Numel (fun _ -> float (rng.Symmetric bound))
                 Expect.equal (values t) expected $"{t} continues the stream"
         }
         test "splitmix: float64 holds the same float32-rounded weights" {
@@ -36,7 +38,8 @@ let tests =
         }
         test "fans of Linear and Conv2d weights" {
             Expect.equal (Init.fanIn [| 256; 784 |], Init.fanOut [| 256; 784 |]) (784, 256) "linear"
-            Expect.equal (Init.fanIn [| 16; 8; 5; 5 |], Init.fanOut [| 16; 8; 5; 5 |]) (200, 400) "conv2d"
+            let conv = [| 16; 8; 5; 5 |]
+            Expect.equal (Init.fanIn conv, Init.fanOut conv) (200, 400) "conv2d"
         }
         test "PyTorch default weight: Kaiming a=√5 gives U(±1/√fan_in), and uses the range" {
             let w = Init.pytorchWeight (SplitMix64 1UL) DType.Float64 [| 64; 100 |] |> values
@@ -54,14 +57,15 @@ let tests =
             let w = Init.xavierUniform (SplitMix64 3UL) DType.Float64 2.0 [| 30; 70 |] |> values
             let bound = 2.0 * sqrt (6.0 / 100.0)
             Expect.all w (fun x -> abs x <= bound * (1.0 + 1e-15)) "inside the bound"
-            Expect.isGreaterThan (Array.max (Array.map abs w)) (0.99 * bound) "reaches near the bound"
+            Expect.isGreaterThan (Array.max (Array.map abs w)) (0.99 * bound) "reaches the bound"
         }
         test "Xavier normal: sample std ≈ gain·√(2/(fan_in+fan_out))" {
             let w = Init.xavierNormal (SplitMix64 4UL) DType.Float64 1.0 [| 200; 300 |] |> values
             let std = sqrt (2.0 / 500.0)
             let mean = Array.average w
             let sampleStd = sqrt (Array.averageBy (fun x -> (x - mean) ** 2.0) w)
-            Expect.floatClose { absolute = 0.0; relative = 0.02 } sampleStd std "std within 2% (60,000 draws)"
+            let within2Percent = { absolute = 0.0; relative = 0.02 }
+            Expect.floatClose within2Percent sampleStd std "std within 2% (60,000 draws)"
             Expect.isLessThan (abs mean) (0.02 * std) "mean ≈ 0"
         }
         test "zeros and same-seed reproducibility" {

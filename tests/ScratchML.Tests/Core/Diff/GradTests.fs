@@ -117,17 +117,41 @@ let tests =
             let e = Expect.throwsC (fun () -> Grad.grad (Expr.exp x) [ x ] |> ignore) id
             Expect.stringContains e.Message "vjp" "hint"
         }
-        test "gradient graphs are O(N): MLP and a 10,000-node random graph" {
+        test "the gradient with respect to an intermediate node is the upstream reaching it" {
+            let x = Expr.var "x" [| 3 |]
+            let h = Expr.tanh x
+            let loss = Expr.sumAll (h * h)
+            let dh, dx = match Grad.grad loss [ h; x ] with [ a; b ] -> a, b | _ -> failwith "two"
+            let env = Map [ "x", Tensor.ofArray [| 3 |] [| 0.5; -1.0; 2.0 |] ]
+            let hv = Eval.run env h |> Tensor.toArray
+            Expect.equal (Eval.run env dh |> Tensor.toArray) (hv |> Array.map (fun v -> 2.0 * v)) "2h"
+            let expected = hv |> Array.map (fun v -> 2.0 * v * (1.0 - v * v))
+            Expect.isTrue (Tensor.allClose 1e-15 1e-15 (Eval.run env dx) (Tensor.ofArray [| 3 |] expected)) "2h·(1 − h²)"
+        }
+        test "an upstream of the wrong shape is an error naming both shapes" {
+            let x = Expr.var "x" [| 2; 3 |]
+            let e = Expect.throwsC (fun () -> Grad.vjp (Expr.exp x) (Expr.var "u" [| 3; 2 |]) [ x ] |> ignore) id
+            Expect.stringContains e.Message "[3; 2]" "upstream"
+            Expect.stringContains e.Message "[2; 3]" "output"
+        }
+        test "gradient graphs are O(N): MLP and random graphs of 2,500 to 10,000 nodes" {
             let ratio (loss: Expr) wrt =
+                let clock = System.Diagnostics.Stopwatch.StartNew()
+                let grads = Grad.grad loss wrt
+                let ms = clock.Elapsed.TotalMilliseconds
                 let forward = count [ loss ]
-                let total = count (Grad.grad loss wrt)
-                let union = count (loss :: Grad.grad loss wrt)
-                forward, union - forward, float (union - forward) / float forward, total
+                let added = count (loss :: grads) - forward
+                forward, added, float added / float forward, ms
             let mf, mg, mr, _ = (mlp ()) ||> ratio
-            let bigLoss, bigWrt = bigGraph 10_000
-            let bf, bg, br, _ = ratio bigLoss bigWrt
-            printfn $"gradient size: MLP forward {mf} nodes, gradient adds {mg} (ratio {mr:F2}); random graph forward {bf} nodes, gradient adds {bg} (ratio {br:F2})"
-            Expect.isLessThan br 8.0 "linear in N"
+            printfn $"gradient size: MLP forward {mf} nodes, gradient adds {mg} (ratio {mr:F2})"
+            let ratios =
+                [ for n in [ 2_500; 5_000; 10_000 ] ->
+                    let f, g, r, ms = bigGraph n ||> ratio
+                    printfn $"gradient size: random graph forward {f} nodes, gradient adds {g} (ratio {r:F2}, Grad.grad {ms:F0} ms)"
+                    r ]
             Expect.isLessThan mr 8.0 "linear in N"
+            for r in ratios do Expect.isLessThan r 8.0 "linear in N"
+            // O(N): the ratio does not grow with N (a tree expansion would grow exponentially)
+            Expect.isLessThan (List.max ratios / List.min ratios) 1.5 "constant ratio"
         }
     ]

@@ -28,10 +28,13 @@ let genView rows cols =
     }
 
 /// One product to check: sizes, both operand views, C's offset and leading dimension, threads.
-type Case = { M: int; N: int; K: int; A: View; B: View; COff: int; Ldc: int; Threads: int; Seed: int }
+type Case =
+    { M: int; N: int; K: int; A: View; B: View; COff: int; Ldc: int; Threads: int; Seed: int }
 
 /// Sizes 1…40, often 1 or just around the tile sizes (5, 6, 7, 8, 9, 15, 16, 17).
-let genSize = Gen.frequency [ 1, Gen.constant 1; 2, Gen.elements [ 5; 6; 7; 8; 9; 15; 16; 17 ]; 3, Gen.choose (1, 40) ]
+let genSize =
+    Gen.frequency
+        [ 1, Gen.constant 1; 2, Gen.elements [ 5; 6; 7; 8; 9; 15; 16; 17 ]; 3, Gen.choose (1, 40) ]
 
 let genCase =
     gen {
@@ -44,7 +47,8 @@ let genCase =
         let! ldcPad = Gen.choose (0, 3)
         let! threads = Gen.elements [ 1; 2 ]
         let! seed = Gen.choose (0, Int32.MaxValue)
-        return { M = m; N = n; K = k; A = a; B = b; COff = cOff; Ldc = n + ldcPad; Threads = threads; Seed = seed }
+        return { M = m; N = n; K = k; A = a; B = b; COff = cOff; Ldc = n + ldcPad
+                 Threads = threads; Seed = seed }
     }
 
 /// Uniform(−1, 1) contents from SplitMix64 (every slot, including the ones the view skips).
@@ -56,7 +60,7 @@ let at (v: View) (data: float[]) i j = data[v.Off + i * v.Rs + j * v.Cs]
 
 /// Runs the case through `gemm` on data of the given precision and compares every element of C
 /// with the float64 triple loop: |c − ref| ≤ 2·k·ε·Σₚ|aᵢₚ||bₚⱼ| (the classic dot-product error
-/// bound, ε = machine epsilon of the dtype), plus a check that C outside its m×n block is untouched.
+/// bound, ε = machine epsilon of the dtype), and checks that C outside its m×n block is untouched.
 let check (eps: float) (gemm: Case -> float[] -> float[] -> float[] -> float[]) (case: Case) =
     let rng = SplitMix64(uint64 case.Seed)
     let a, b = fill rng case.A.Length, fill rng case.B.Length
@@ -82,7 +86,8 @@ let check (eps: float) (gemm: Case -> float[] -> float[] -> float[] -> float[]) 
 
 let sgemmCase (case: Case) (a: float[]) (b: float[]) (c: float[]) =
     let c32 = Array.map float32 c
-    Gemm.sgemm case.Threads case.M case.N case.K (Array.map float32 a) case.A.Off case.A.Rs case.A.Cs
+    Gemm.sgemm case.Threads case.M case.N case.K
+        (Array.map float32 a) case.A.Off case.A.Rs case.A.Cs
         (Array.map float32 b) case.B.Off case.B.Rs case.B.Cs c32 case.COff case.Ldc
     Array.map float c32
 
@@ -133,14 +138,15 @@ let tests =
         switched "float64 portable fallback" true Gemm.parallelThreshold eps64 dgemmCase
         switched "float32 two threads on small shapes" false 0L eps32 sgemmCase
         switched "float64 two threads on small shapes" false 0L eps64 dgemmCase
-        testSequenced <| test "large shapes cross every cache block: 1 and 2 threads, both kernels" {
+        testSequenced <| test "large shapes cross the cache blocks: 1, 2 threads, both kernels" {
             for fallback in [ false; true ] do
                 withSwitches fallback Gemm.parallelThreshold (fun () ->
                     for threads in [ 1; 2 ] do
                         for ta, tb in [ false, false; true, false; false, true ] do
                             let c = big 151 133 300 ta tb threads 7
-                            Expect.isTrue (check eps32 sgemmCase c) $"sgemm fallback={fallback} %A{c}"
-                            Expect.isTrue (check eps64 dgemmCase c) $"dgemm fallback={fallback} %A{c}")
+                            let what = $"fallback={fallback} %A{c}"
+                            Expect.isTrue (check eps32 sgemmCase c) $"sgemm {what}"
+                            Expect.isTrue (check eps64 dgemmCase c) $"dgemm {what}")
         }
         test "k = 0 gives zeros" {
             let c = Array.create 6 5.0f
@@ -150,7 +156,8 @@ let tests =
         test "a view outside its array is rejected" {
             let c = Array.zeroCreate 4
             Expect.throwsT<ArgumentException>
-                (fun () -> Gemm.dgemm 1 2 2 2 (Array.zeroCreate 3) 0 2 1 (Array.zeroCreate 4) 0 2 1 c 0 2)
+                (fun () ->
+                    Gemm.dgemm 1 2 2 2 (Array.zeroCreate 3) 0 2 1 (Array.zeroCreate 4) 0 2 1 c 0 2)
                 "A needs 4 elements"
         }
     ]

@@ -1,0 +1,92 @@
+/// Which interpretable features enter the local model (LimeBase.feature_selection).
+/// Layer: Lime. Read next: Explanation.fs.
+namespace ScratchML.Lime
+
+/// LIME's feature-selection methods.
+[<RequireQualifiedAccess>]
+type FeatureSelection =
+    /// All features; num_features is ignored.
+    | NoSelection
+    /// Greedy: each round adds the feature whose Ridge(α=0) fit has the highest weighted R².
+    | ForwardSelection
+    /// The num_features largest |βⱼ·x₀ⱼ| of a Ridge(α=0.01) fit on all features.
+    | HighestWeights
+    /// The least-regularised knot of the lasso path with at most num_features nonzeros.
+    | LassoPath
+    /// ForwardSelection when num_features ≤ 6, else HighestWeights.
+    | Auto
+
+[<RequireQualifiedAccess>]
+module FeatureSelection =
+    /// Python's sorted(key=|v|, reverse=True): descending |v|, ties keep their input order.
+    let byAbsDescending (pairs: (int * float)[]) =
+        pairs
+        |> Array.indexed // the input position breaks ties, so the sort is stable by construction
+        |> Array.sortWith (fun (i, (_, a)) (j, (_, b)) ->
+            match compare (abs b) (abs a) with
+            | 0 -> compare i j
+            | c -> c)
+        |> Array.map snd
+
+    /// forward_selection: rounds = min(numFeatures, d); per round the strictly best weighted R²
+    /// of Ridge(α=0) on used + [f] wins (start −1e8, so the lowest index wins ties).
+    let forward (x: float[,]) (y: float[]) (w: float[]) (numFeatures: int) =
+        let d = Array2D.length2 x
+        let used = ResizeArray<int>()
+        for _ in 1 .. min numFeatures d do
+            let mutable best, bestScore = 0, -100000000.0
+            for f in 0 .. d - 1 do
+                if not (used.Contains f) then
+                    let columns = Array.append (used.ToArray()) [| f |]
+                    let model = WeightedRidge.fit 0.0 x columns y w
+                    let score = WeightedRidge.score model x y w
+                    if score > bestScore then
+                        best <- f
+                        bestScore <- score
+            used.Add best
+        used.ToArray()
+
+    /// highest_weights: Ridge(α=0.01) on all columns, rank by |βⱼ·x₀ⱼ| (stable), keep the first k.
+    let highestWeights (x: float[,]) (y: float[]) (w: float[]) (numFeatures: int) =
+        let d = Array2D.length2 x
+        let model = WeightedRidge.fit 0.01 x [| 0 .. d - 1 |] y w
+        Array.init d (fun j -> j, model.Coef[j] * x[0, j])
+        |> byAbsDescending
+        |> Array.truncate numFeatures
+        |> Array.map fst
+
+    /// The data lasso_path hands to LARS: Z = (X − x̄_w)·sqrt(w), t = (y − ȳ_w)·sqrt(w).
+    let lassoInputs (x: float[,]) (y: float[]) (w: float[]) =
+        let d = Array2D.length2 x
+        let columns = [| 0 .. d - 1 |]
+        let means = WeightedRidge.columnMeans x columns w
+        let sqrtW = w |> Array.map sqrt
+        let ym = Numerics.weightedMean y w
+        WeightedRidge.weightedColumns x columns means sqrtW, Array.init y.Length (fun i -> (y[i] - ym) * sqrtW[i])
+
+    /// lasso_path: walk the path from its last knot down to knot 1 and take the nonzero set of
+    /// the first knot with ≤ numFeatures nonzeros (ascending indices; one knot → all features).
+    let lasso (x: float[,]) (y: float[]) (w: float[]) (numFeatures: int) =
+        let z, t = lassoInputs x y w
+        let path = Lars.lassoPath z t
+        let d, steps = Array2D.length1 path.Coefs, Array2D.length2 path.Coefs
+        let nonzero k = [| for f in 0 .. d - 1 do if path.Coefs[f, k] <> 0.0 then f |]
+        let mutable chosen = [| 0 .. d - 1 |]
+        let mutable k = steps - 1
+        let mutable found = false
+        while not found && k >= 1 do
+            chosen <- nonzero k
+            if chosen.Length <= numFeatures then found <- true
+            k <- k - 1
+        chosen
+
+    /// The features `method` selects, in selection order.
+    let rec select (method: FeatureSelection) (x: float[,]) (y: float[]) (w: float[]) (numFeatures: int) =
+        match method with
+        | FeatureSelection.NoSelection -> [| 0 .. Array2D.length2 x - 1 |]
+        | FeatureSelection.ForwardSelection -> forward x y w numFeatures
+        | FeatureSelection.HighestWeights -> highestWeights x y w numFeatures
+        | FeatureSelection.LassoPath -> lasso x y w numFeatures
+        | FeatureSelection.Auto ->
+            let m = if numFeatures <= 6 then FeatureSelection.ForwardSelection else FeatureSelection.HighestWeights
+            select m x y w numFeatures

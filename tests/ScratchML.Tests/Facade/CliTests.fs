@@ -1,0 +1,79 @@
+/// The `scratchml` command line, run as a user runs it: stdout, stderr and exit codes.
+/// Bad input must give exactly one line on stderr and exit code 2, never a stack trace.
+module ScratchML.Tests.Facade.CliTests
+
+open System.Diagnostics
+open System.IO
+open Expecto
+open ScratchML.Tests
+
+/// Run the built CLI with arguments; (exit code, stdout, stderr).
+let scratchml (args: string list) =
+    let dll = Path.Combine(Fixtures.repoRoot, "src-csharp", "ScratchML.Cli", "bin", "Release", "net10.0", "ScratchML.Cli.dll")
+    let info = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true)
+    info.ArgumentList.Add dll
+    for a in args do info.ArgumentList.Add a
+    use p = Process.Start info
+    let out = p.StandardOutput.ReadToEndAsync()
+    let err = p.StandardError.ReadToEnd()
+    p.WaitForExit()
+    p.ExitCode, out.Result, err
+
+let lastLine (s: string) = s.TrimEnd().Split('\n') |> Array.last
+
+/// A user error: exit 2 and exactly one non-empty line on stderr containing `fragment`.
+let rejects (args: string list) (fragment: string) =
+    let code, _, err = scratchml args
+    Expect.equal code 2 $"exit code of {args}"
+    let lines = err.TrimEnd().Split('\n')
+    Expect.equal lines.Length 1 $"one stderr line, got:\n{err}"
+    Expect.stringContains lines[0] fragment "message"
+
+[<Tests>]
+let tests =
+    testList "Facade.Cli" [
+        testList "diff prints the simplified derivative last, in the parser's syntax" [
+            for expr, expected in
+                [ "x^x", "x^x*(log(x) + 1)"
+                  "tanh(x)", "1 - tanh(x)^2"
+                  "1/(1+exp(-x))", "exp(-x)/(1 + exp(-x))^2"
+                  "log(x^2+1)", "2*x/(x^2 + 1)"
+                  "sin(x)*cos(x)", "cos(x)^2 - sin(x)^2" ] ->
+                test expr {
+                    let code, out, err = scratchml [ "diff"; expr; "--wrt"; "x" ]
+                    Expect.equal code 0 err
+                    Expect.equal (lastLine out) expected "derivative"
+                    // the printed derivative parses back
+                    let code2, _, err2 = scratchml [ "eval"; lastLine out; "x=1.5" ]
+                    Expect.equal code2 0 err2
+                }
+        ]
+        test "diff --steps shows the raw chain rule and the rules fired" {
+            let code, out, _ = scratchml [ "diff"; "tanh(w*x+b)"; "--wrt"; "w"; "--steps" ]
+            Expect.equal code 0 "exit"
+            Expect.stringContains out "raw d/dw" "raw"
+            Expect.stringContains out "rules fired" "rules"
+        }
+        test "diff --latex prints LaTeX" {
+            let code, out, _ = scratchml [ "diff"; "tanh(x)"; "--wrt"; "x"; "--latex" ]
+            Expect.equal code 0 "exit"
+            Expect.stringContains (lastLine out) "\\tanh" "latex"
+        }
+        test "eval prints the value" {
+            let code, out, _ = scratchml [ "eval"; "x^2 + y"; "x=3"; "y=0.5" ]
+            Expect.equal code 0 "exit"
+            Expect.equal (lastLine out) "9.5" "value"
+        }
+        test "a parse error gives the position and exit 2" { rejects [ "diff"; "x*(y+1"; "--wrt"; "x" ] "position 7" }
+        test "an unknown function is named" { rejects [ "eval"; "foo(x)"; "x=1" ] "foo" }
+        test "an unbound variable is named" { rejects [ "eval"; "x + y"; "x=1" ] "'y'" }
+        test "a malformed binding is named" { rejects [ "eval"; "x"; "x=abc" ] "x=abc" }
+        test "a missing option is reported" { rejects [ "diff"; "x^2" ] "--wrt" }
+        test "an unknown command is reported" { rejects [ "frobnicate" ] "frobnicate" }
+        test "an unknown workload is reported" { rejects [ "bench"; "w99" ] "w99" }
+        test "--help works" {
+            let code, out, _ = scratchml [ "--help" ]
+            Expect.equal code 0 "exit"
+            Expect.stringContains out "diff" "lists diff"
+        }
+    ]
