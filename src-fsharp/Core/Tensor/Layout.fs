@@ -1,6 +1,6 @@
 /// Layout: views that only change (shape, strides, offset) — transpose, permute, broadcast,
 /// reshape, slice — and the copies that glue tensors together (concat, stack, split's inverse).
-/// Layer: Tensor (uses Create.fs). Read next: Elementwise.fs.
+/// Layer: Tensor (uses Create.fs). Read next: ElementOps.fs.
 namespace ScratchML.TensorOps
 
 open ScratchML

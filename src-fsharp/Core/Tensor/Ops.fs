@@ -3,9 +3,13 @@
 ///
 /// Why a table of short bindings: an F# module cannot span files, and one file holding every
 /// kernel would run past a thousand lines. So the work lives in modules of one idea each —
-/// Create (making/reading tensors), Layout (views and joins), Elementwise (per-element ops as
-/// small op structs), Reduce, Index (gather/scatter), LinAlg (matmul) — and this file is the
-/// contract: the public names, their formulas, and where each one is implemented.
+/// Kernels (the strided loop nest), Create (making/reading tensors), Layout (views and joins),
+/// ElementOps + Elementwise (one small struct per elementwise op, and their entry points), Reduce,
+/// Index (gather/scatter), LinAlg (matmul) — and this file is the contract: the public names,
+/// their formulas, and where each one is implemented.
+///
+/// Why generic math: each op is written once over 'T :> IFloatingPointIeee754 (float32 and
+/// float64) and the JIT specialises it per type; a Tensor dispatches on its dtype once per call.
 namespace ScratchML
 
 open ScratchML.TensorOps

@@ -98,6 +98,25 @@ let tests =
                     indices shape |> Array.map (fun ix -> if broadcastAt c ix <> 0.0 then broadcastAt a ix else broadcastAt b ix)
                 expectClose dtype z expected "where")
 
+        test "vectorised comparisons and step: every length 0…40, NaN, ±0, ties, scalar operands" {
+            let specials = [| nan; 0.0; -0.0; 1.0; -1.0; infinity; -infinity; 0.5 |]
+            for dtype in [ DType.Float64; DType.Float32 ] do
+                for n in 0 .. 40 do
+                    let pick seed = Array.init n (fun i -> specials[(i * seed + seed / 3) % specials.Length])
+                    let a = Tensor.astype dtype (Tensor.ofArray [| n |] (pick 3))
+                    let b = Tensor.astype dtype (Tensor.ofArray [| n |] (pick 5))
+                    let s = Tensor.scalar dtype 0.5
+                    let ind c = if c then 1.0 else 0.0
+                    for name, op, f in List.filter (fun (nm, _, _) -> List.contains nm [ "gt"; "ge"; "lt"; "le" ]) binaries do
+                        let check (z: Tensor) (x: float[]) (y: float[]) what =
+                            Expect.equal (Tensor.toArray z) (Array.map2 f x y) $"{name} {what} n={n} {dtype}"
+                        let xa, xb = Tensor.toArray a, Tensor.toArray b
+                        check (op a b) xa xb "vector·vector"
+                        check (op a s) xa (Array.create n 0.5) "vector·scalar"
+                        check (op s b) (Array.create n 0.5) xb "scalar·vector"
+                    Expect.equal (Tensor.toArray (Tensor.eq a b)) (Array.map2 (fun x y -> ind (x = y)) (Tensor.toArray a) (Tensor.toArray b)) "eq"
+                    Expect.equal (Tensor.toArray (Tensor.step a)) (Array.map (fun x -> ind (x > 0.0)) (Tensor.toArray a)) "step"
+        }
         test "stable functions at ±1000 and ±800 give finite, exact limits" {
             for dtype in [ DType.Float64; DType.Float32 ] do
                 let x = Tensor.astype dtype (Tensor.ofArray [| 4 |] [| -1000.0; -800.0; 800.0; 1000.0 |])
