@@ -120,7 +120,7 @@ let switched name fallback threshold eps gemm =
             Check.One(Config.QuickThrowOnFailure.WithMaxTest(100).WithQuietOnSuccess(true),
                       Prop.forAll (Arb.fromGen genCase) (check eps gemm))))
 
-/// A fixed case large enough to cross the KC (256) and MC (144 / 72) blocks and to be split
+/// A fixed case large enough to cross the KC (384) and MC (96 / 48) blocks and to be split
 /// between 2 threads at the default threshold.
 let big m n k transposeA transposeB threads seed =
     let view rows cols t =
@@ -143,7 +143,7 @@ let tests =
                 withSwitches fallback Gemm.parallelThreshold (fun () ->
                     for threads in [ 1; 2 ] do
                         for ta, tb in [ false, false; true, false; false, true ] do
-                            let c = big 151 133 300 ta tb threads 7
+                            let c = big 151 133 400 ta tb threads 7
                             let what = $"fallback={fallback} %A{c}"
                             Expect.isTrue (check eps32 sgemmCase c) $"sgemm {what}"
                             Expect.isTrue (check eps64 dgemmCase c) $"dgemm {what}")
