@@ -8,6 +8,9 @@ var root = new RootCommand("ScratchML — machine learning from scratch: tensors
     DiffCommand.Create(),
     EvalCommand.Create(),
     BenchCommand.Create(),
+    TrainCommand.Create(),
+    EvaluateCommand.Create(),
+    PredictCommand.Create(),
 };
 return Guard.Run(() =>
 {

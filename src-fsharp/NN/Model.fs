@@ -1,0 +1,267 @@
+/// A model: a network, its current parameter values, and its compiled programs.
+/// Layer: NN, after Regularizers.fs. Read next: Train.fs (the fit loop over batches).
+///
+/// Compiling is done ONCE per batch size: the loss expression is built, differentiated
+/// symbolically (Grad.grad), simplified (Simplify.run) and flattened into a program
+/// (Compile.program) whose outputs are [loss; prediction; ∂loss/∂p₁; …]. Each step then only
+/// copies a batch into the input buffers, runs the program and updates parameters in place.
+namespace ScratchML.NN
+
+open System
+open System.Collections.Generic
+open ScratchML
+
+/// How first parameter values are drawn.
+[<RequireQualifiedAccess>]
+type InitScheme =
+    /// PyTorch's Linear/Conv2d defaults: W ~ Kaiming-uniform(a = √5) = U(±1/√fan_in),
+    /// b ~ U(±1/√fan_in), from one SplitMix64 stream seeded with the model's seed.
+    | PyTorch
+    /// Xavier/Glorot uniform weights U(±√(6/(fan_in + fan_out))), zero biases.
+    | Xavier
+    /// The benchmark's init (WORKLOADS.md): every tensor U(±1/√fan_in) as float32
+    /// symmetric(1/√fan_in), one stream with seed 42 (the model's seed is not used).
+    | Splitmix
+
+/// Host-side helpers on the contiguous row-major tensors a model owns and fills in place.
+[<RequireQualifiedAccess>]
+module Buffers =
+    /// A zero-filled contiguous tensor.
+    let zeros (dtype: DType) (shape: int[]) =
+        let n = Shape.numel shape
+        let storage = match dtype with DType.Float32 -> Storage.F32(Array.zeroCreate n) | DType.Float64 -> Storage.F64(Array.zeroCreate n)
+        Tensor(storage, Array.copy shape, Shape.rowMajorStrides shape, 0)
+
+    /// Element k (row-major) of any view, as a double.
+    let at (t: Tensor) (k: int) =
+        let mutable rest, pos = k, t.Offset
+        for axis in t.Rank - 1 .. -1 .. 0 do
+            pos <- pos + (rest % t.Shape[axis]) * t.Strides[axis]
+            rest <- rest / t.Shape[axis]
+        match t.Storage with
+        | Storage.F64 a -> a[pos]
+        | Storage.F32 a -> float a[pos]
+
+    /// A contiguous copy of `t` in `dtype` (the same tensor when nothing changes).
+    let convert (dtype: DType) (t: Tensor) =
+        if t.IsContiguous && t.DType = dtype then t
+        else
+            let r = zeros dtype t.Shape
+            match r.Storage with
+            | Storage.F32 a -> for k in 0 .. a.Length - 1 do a[k] <- float32 (at t k)
+            | Storage.F64 a -> for k in 0 .. a.Length - 1 do a[k] <- at t k
+            r
+
+    /// Copy rows `rows` of a contiguous [n; …] tensor into the first rows of `dest` (same dtype).
+    let copyRows (source: Tensor) (rows: ReadOnlySpan<int>) (dest: Tensor) =
+        let width = Shape.numel source.Shape / source.Shape[0]
+        match source.Storage, dest.Storage with
+        | Storage.F32 s, Storage.F32 d ->
+            for r in 0 .. rows.Length - 1 do Array.Copy(s, rows[r] * width, d, r * width, width)
+        | Storage.F64 s, Storage.F64 d ->
+            for r in 0 .. rows.Length - 1 do Array.Copy(s, rows[r] * width, d, r * width, width)
+        | _ -> invalidArg "dest" $"dtype {dest.DType} differs from the data's {source.DType}"
+
+/// What a compiled program computes.
+[<RequireQualifiedAccess>]
+type internal PlanKind =
+    /// Training mode: outputs [loss; prediction; ∂loss/∂p for every parameter].
+    | Train
+    /// Evaluation mode: outputs [loss; prediction].
+    | Evaluate
+    /// Evaluation mode: outputs [prediction].
+    | Predict
+
+/// A compiled program and the input tensors it reads (filled in place before each run).
+type internal Plan =
+    { Run: unit -> Tensor list
+      X: Tensor
+      Y: Tensor
+      Masks: (Mask * Tensor) list }
+
+/// A network with its parameter values (contiguous tensors, updated in place by training), its
+/// input shape (one example, e.g. [784]), its dtype (float32 by default; float64 for checking),
+/// and the seed of its dropout masks and shuffles.
+type Model internal (network: Sequential, inputShape: int[], dtype: DType, values: Tensor list, seed: int) =
+    let plans = Dictionary<PlanKind * int * Loss * Regularizer, Plan>(HashIdentity.Structural)
+    member _.Network = network
+    member _.InputShape = inputShape
+    member _.DType = dtype
+    member _.Seed = seed
+    /// Parameter tensors in `Network.Parameters` order (weights before biases, layer by layer).
+    member _.Values = values
+    /// (name, current tensor) pairs, e.g. ("fc1.weight", [256; 784]).
+    member _.Named = List.zip (network.Parameters |> List.map (fun p -> p.Name)) values
+    /// Compiled programs by (kind, batch size, loss): built on first use, reused after.
+    member internal _.Plans = plans
+
+/// Creating models, compiling their programs, predicting.
+[<RequireQualifiedAccess>]
+module Model =
+    /// First parameter values for a network, in its parameter order.
+    let initialValues (scheme: InitScheme) (dtype: DType) (seed: int) (network: Sequential) =
+        let parameters = network.Parameters
+        let isWeight (p: Parameter) = p.Shape.Length >= 2
+        match scheme with
+        | InitScheme.Splitmix -> Init.splitmix dtype [ for p in parameters -> p.Shape, p.FanIn ]
+        | InitScheme.PyTorch ->
+            let rng = SplitMix64(uint64 seed)
+            [ for p in parameters ->
+                if isWeight p then Init.pytorchWeight rng dtype p.Shape
+                else Init.pytorchBias rng dtype p.FanIn p.Shape ]
+        | InitScheme.Xavier ->
+            let rng = SplitMix64(uint64 seed)
+            [ for p in parameters ->
+                if isWeight p then Init.xavierUniform rng dtype 1.0 p.Shape else Init.zeros dtype p.Shape ]
+
+    /// A model of `network` for examples of `inputShape`, initialised by `scheme` from `seed`.
+    let create (network: Sequential) (inputShape: int[]) (dtype: DType) (scheme: InitScheme) (seed: int) =
+        Model(network, Array.copy inputShape, dtype, initialValues scheme dtype seed network, seed)
+
+    /// A model with given parameter values (loading); each is converted to `dtype`, checked
+    /// against its parameter's shape.
+    let ofValues (network: Sequential) (inputShape: int[]) (dtype: DType) (seed: int) (values: Tensor list) =
+        let parameters = network.Parameters
+        if values.Length <> parameters.Length then
+            invalidArg "values" $"{values.Length} tensors for {parameters.Length} parameters"
+        for p, v in List.zip parameters values do
+            if v.Shape <> p.Shape then
+                invalidArg "values" $"{p.Name} has shape {Shape.show v.Shape}, expected {Shape.show p.Shape}"
+        Model(network, Array.copy inputShape, dtype, values |> List.map (Buffers.convert dtype), seed)
+
+    /// The network's output expression for a batch of inputs x: [batch; inputShape…].
+    let output (mode: Mode) (model: Model) (x: Expr) = Sequential.forward mode model.Network x
+
+    /// Shape of the network's output for one example (e.g. [10]).
+    let outputShape (model: Model) =
+        let x = Expr.var "x" (Array.append [| 1 |] model.InputShape)
+        (output Mode.Eval model x).Shape[1..]
+
+    /// Every variable of a set of expressions (each node visited once).
+    let private variables (roots: Expr list) =
+        let seen = HashSet<int>()
+        let found = Dictionary<string, Expr>()
+        let rec visit (e: Expr) =
+            if seen.Add e.Id then
+                match e with
+                | Var name -> found[name] <- e
+                | Apply (_, args) -> List.iter visit args
+                | _ -> ()
+        List.iter visit roots
+        found
+
+    /// (a·b)ᵀ = bᵀ·aᵀ: a gradient that ends in the transpose of a matrix product (a Dense
+    /// weight's gradient comes out of the sweep as (xᵀ·g)ᵀ) becomes the product of transposed
+    /// views, so the GEMM writes the parameter's own layout and the in-place update reads it as
+    /// one contiguous span (a strided [256; 784] gradient would be gathered element by element).
+    let private productLayout (g: Expr) =
+        match g with
+        | Apply (Op.Permute [ 1; 0 ], [ Apply (Op.MatMul, [ a; b ]) ]) when a.Rank = 2 && b.Rank = 2 ->
+            Simplify.run (Expr.matmul (Expr.transpose 0 1 b) (Expr.transpose 0 1 a))
+        | _ -> g
+
+    /// The one place the compiler is called: outputs → a runner over fixed input tensors.
+    let private compile (outputs: Expr list) (env: (string * Tensor) list) : unit -> Tensor list =
+        let program = Compile.program outputs
+        let bindings = Map env
+        fun () -> program.Run bindings
+
+    /// The plan of `kind` for a batch size: the objective (loss + penalty, in the mode's
+    /// graph), its simplified gradient for training, compiled once and cached.
+    let internal plan (model: Model) (kind: PlanKind) (objective: Loss * Regularizer) (batch: int) =
+        let loss, regularizer = objective
+        let key = kind, batch, loss, regularizer
+        match model.Plans.TryGetValue key with
+        | true, p -> p
+        | _ ->
+            let mode = if kind = PlanKind.Train then Mode.Train else Mode.Eval
+            let xShape = Array.append [| batch |] model.InputShape
+            let x = Expr.var "x" xShape
+            let prediction = output mode model x
+            let y = Expr.var "y" prediction.Shape
+            let parameters = model.Network.Parameters
+            let weights = parameters |> List.filter (fun p -> p.Shape.Length >= 2) |> List.map (fun p -> p.Var)
+            let objectiveExpr = Losses.build loss prediction y |> Regularizers.add regularizer weights
+            let outputs =
+                match kind with
+                | PlanKind.Train ->
+                    let grads = Grad.grad objectiveExpr (parameters |> List.map (fun p -> p.Var))
+                    objectiveExpr :: prediction :: (grads |> List.map (Simplify.run >> productLayout))
+                | PlanKind.Evaluate -> [ objectiveExpr; prediction ]
+                | PlanKind.Predict -> [ prediction ]
+            let used = variables outputs
+            let xBuffer = Buffers.zeros model.DType xShape
+            let yBuffer = Buffers.zeros model.DType prediction.Shape
+            let masks =
+                [ for m in model.Network.Masks do
+                    match used.TryGetValue m.Name with
+                    | true, v -> m, Buffers.zeros model.DType v.Shape
+                    | _ -> () ]
+            let env =
+                [ yield "x", xBuffer
+                  yield "y", yBuffer
+                  yield! model.Named
+                  for m, t in masks do yield m.Name, t ]
+            let p = { Run = compile outputs env; X = xBuffer; Y = yBuffer; Masks = masks }
+            model.Plans[key] <- p
+            p
+
+    /// Largest batch a prediction runs at once (more rows are split into chunks of this size).
+    [<Literal>]
+    let PredictChunk = 4096
+
+    /// The network's outputs (logits for a classifier) for inputs x [n; inputShape…], in
+    /// evaluation mode (no dropout); [n; outputShape…], contiguous, in the model's dtype.
+    let predict (model: Model) (x: Tensor) : Tensor =
+        let x = Buffers.convert model.DType x
+        let n = x.Shape[0]
+        let outShape = outputShape model
+        let result = Buffers.zeros model.DType (Array.append [| n |] outShape)
+        let width = Shape.numel outShape
+        let mutable start = 0
+        while start < n do
+            let count = min PredictChunk (n - start)
+            let p = plan model PlanKind.Predict (Loss.Mse Reduction.Mean, Regularizer.None) count
+            Buffers.copyRows x (ReadOnlySpan(Array.init count (fun i -> start + i))) p.X
+            let out = p.Run () |> List.head |> Buffers.convert model.DType
+            match out.Storage, result.Storage with
+            | Storage.F32 s, Storage.F32 d -> Array.Copy(s, 0, d, start * width, count * width)
+            | Storage.F64 s, Storage.F64 d -> Array.Copy(s, 0, d, start * width, count * width)
+            | _ -> ()
+            start <- start + count
+        result
+
+    /// Class of each row: argmax over the last axis of the outputs (first maximum on ties);
+    /// a single output column is a binary logit: class 1 when it is > 0.
+    let classes (outputs: Tensor) : int[] =
+        let n = outputs.Shape[0]
+        let width = Shape.numel outputs.Shape / n
+        Array.init n (fun r ->
+            if width = 1 then (if Buffers.at outputs r > 0.0 then 1 else 0)
+            else
+                let mutable best, bestValue = 0, Buffers.at outputs (r * width)
+                for c in 1 .. width - 1 do
+                    let v = Buffers.at outputs (r * width + c)
+                    if v > bestValue then best <- c; bestValue <- v
+                best)
+
+    /// Predicted classes of inputs x [n; inputShape…].
+    let predictClasses (model: Model) (x: Tensor) = classes (predict model x)
+
+    /// Class probabilities [n; classes]: softmax of the logits per row, σ(z) for one logit.
+    let predictProba (model: Model) (x: Tensor) : Tensor =
+        let logits = predict model x
+        let n = logits.Shape[0]
+        let width = Shape.numel logits.Shape / n
+        let probs = Array.zeroCreate (n * width)
+        for r in 0 .. n - 1 do
+            if width = 1 then
+                let z = Buffers.at logits r
+                probs[r] <- if z >= 0.0 then 1.0 / (1.0 + exp -z) else exp z / (1.0 + exp z)
+            else
+                let row = Array.init width (fun c -> Buffers.at logits (r * width + c))
+                let m = Array.max row
+                let e = row |> Array.map (fun v -> exp (v - m))
+                let s = Array.sum e
+                for c in 0 .. width - 1 do probs[r * width + c] <- e[c] / s
+        Tensor(Storage.F64 probs, [| n; width |], Shape.rowMajorStrides [| n; width |], 0)

@@ -1,0 +1,48 @@
+/// Sequential: layers applied one after another, built from a list of specs with names.
+/// Layer: NN, after Dropout.fs. Read next: Losses.fs.
+namespace ScratchML.NN
+
+open ScratchML
+
+/// A stack of layers; the output of each is the input of the next: y = fₙ(…f₂(f₁(x))).
+type Sequential =
+    { Layers: Layer list }
+    /// Every parameter, layer by layer, weight before bias (PyTorch's `parameters()` order).
+    member s.Parameters = s.Layers |> List.collect (fun l -> l.Parameters)
+    /// Every dropout mask the network reads in training.
+    member s.Masks = s.Layers |> List.collect (fun l -> l.Masks)
+    /// The architecture, as saved beside the weights.
+    member s.Specs = s.Layers |> List.map (fun l -> l.Spec)
+
+/// Building and applying stacks.
+[<RequireQualifiedAccess>]
+module Sequential =
+    /// Build layers from specs, naming them like a PyTorch module with attributes: dense layers
+    /// fc1, fc2, …; dropout1, …; flatten1, …; activations by kind (relu1, tanh1, …).
+    let ofSpecs (specs: LayerSpec list) : Sequential =
+        let counts = System.Collections.Generic.Dictionary<string, int>()
+        let nameFor kind =
+            let k = (match counts.TryGetValue kind with | true, c -> c | _ -> 0) + 1
+            counts[kind] <- k
+            $"{kind}{k}"
+        let build spec =
+            match spec with
+            | LayerSpec.Dense (inputs, outputs) -> Dense.layer (nameFor "fc") inputs outputs
+            | LayerSpec.Activation a -> Activations.layer (nameFor (Activations.name a)) a
+            | LayerSpec.Dropout p -> Dropout.layer (nameFor "dropout") p
+            | LayerSpec.Flatten -> Flatten.layer (nameFor "flatten")
+        { Layers = specs |> List.map build }
+
+    /// The multi-layer perceptron inputs → hidden₁ → … → outputs with `activation` between
+    /// dense layers and none after the last (its outputs are logits).
+    let mlp (inputs: int) (hidden: int list) (outputs: int) (activation: Activation) : Sequential =
+        let sizes = inputs :: hidden @ [ outputs ]
+        let denses = List.pairwise sizes |> List.map LayerSpec.Dense
+        let specs =
+            denses |> List.mapi (fun i d ->
+                if i < denses.Length - 1 then [ d; LayerSpec.Activation activation ] else [ d ])
+        ofSpecs (List.concat specs)
+
+    /// The network's output expression for input x: y = fₙ(…f₁(x)) in the given mode.
+    let forward (mode: Mode) (net: Sequential) (x: Expr) : Expr =
+        net.Layers |> List.fold (fun h layer -> layer.Forward mode h) x

@@ -1,0 +1,70 @@
+/// The C# facade of the NN layer: .NET types only in public signatures, XOR learnt through it,
+/// save → load → identical probabilities, and argument errors that name the parameter.
+module ScratchML.Tests.Facade.ModelFacadeTests
+
+open System
+open System.IO
+open System.Reflection
+open Expecto
+
+/// Every type a public member of `t` exposes (return, parameters, properties, base type).
+let private exposed (t: Type) =
+    let flags = BindingFlags.Public ||| BindingFlags.Instance ||| BindingFlags.Static ||| BindingFlags.DeclaredOnly
+    [ for m in t.GetMethods flags do
+        yield m.ReturnType
+        for p in m.GetParameters() -> p.ParameterType
+      for c in t.GetConstructors flags do
+        for p in c.GetParameters() -> p.ParameterType
+      for p in t.GetProperties flags -> p.PropertyType ]
+
+/// A type and its generic arguments and element types, recursively.
+let rec private parts (t: Type) : Type list =
+    [ yield t
+      if t.HasElementType then yield! parts (t.GetElementType())
+      if t.IsGenericType then for a in t.GetGenericArguments() do yield! parts a ]
+
+let private xorX = array2D [ [ 0.0; 0.0 ]; [ 0.0; 1.0 ]; [ 1.0; 0.0 ]; [ 1.0; 1.0 ] ]
+let private xorY = [| 0; 1; 1; 0 |]
+
+[<Tests>]
+let tests =
+    testList "Facade.Model" [
+        test "public signatures of the NN facade use no FSharp.Core type" {
+            let types = [ typeof<ScratchML.Model>; typeof<ScratchML.Sequential>; typeof<ScratchML.Layer>; typeof<ScratchML.Dense>
+                          typeof<ScratchML.Activation>; typeof<ScratchML.Dropout>; typeof<ScratchML.Flatten>
+                          typeof<ScratchML.Optimizer>; typeof<ScratchML.Sgd>; typeof<ScratchML.Adam>; typeof<ScratchML.RmsProp>
+                          typeof<ScratchML.Adagrad>; typeof<ScratchML.EpochResult>; typeof<ScratchML.EvaluationResult>
+                          typeof<ScratchML.DigitSet>; typeof<ScratchML.Mnist> ]
+            let offenders =
+                [ for t in types do
+                    for e in exposed t do
+                        for p in parts e do
+                            if p.Assembly = typeof<FSharpFunc<int, int>>.Assembly then yield $"{t.Name}: {p.FullName}" ]
+            Expect.isEmpty offenders "FSharp.Core types in public signatures"
+        }
+        test "a 2-8-2 MLP learns XOR through the facade, and save → load predicts the same" {
+            let model = ScratchML.Model(ScratchML.Sequential(ScratchML.Dense(2, 8), ScratchML.Activation.Tanh, ScratchML.Dense(8, 2)), seed = 3, doublePrecision = true)
+            model.Compile(ScratchML.Adam(learningRate = 0.05))
+            let history = model.Fit(xorX, xorY, epochs = 300, batchSize = 4)
+            Expect.equal history.Count 300 "one result per epoch"
+            Expect.equal (model.Predict xorX) xorY "XOR"
+            let path = Path.Combine(Path.GetTempPath(), $"scratchml-facade-{Guid.NewGuid()}.safetensors")
+            try
+                model.Save path
+                let loaded = ScratchML.Model.Load path
+                Expect.equal (loaded.PredictProbabilities xorX) (model.PredictProbabilities xorX) "identical probabilities"
+                Expect.equal (string loaded.Network) (string model.Network) "architecture"
+            finally File.Delete path
+        }
+        test "bad arguments name the parameter" {
+            let model = ScratchML.Model(ScratchML.Sequential.Mlp(2, [ 3 ], 2))
+            let e = Expect.throwsC (fun () -> model.Predict(Array2D.zeroCreate<float> 1 5) |> ignore) id
+            Expect.equal (e :?> ArgumentException).ParamName "x" "x"
+            let e = Expect.throwsC (fun () -> model.Fit(xorX, [| 0; 1 |]) |> ignore) id
+            Expect.equal (e :?> ArgumentException).ParamName "y" "y"
+            let e = Expect.throwsC (fun () -> ScratchML.Dense(0, 3) |> ignore) id
+            Expect.equal (e :?> ArgumentException).ParamName "inputs" "inputs"
+            let e = Expect.throwsC (fun () -> ScratchML.Model.Load "/nonexistent/model.safetensors" |> ignore) id
+            Expect.stringContains e.Message "no model file" "missing file"
+        }
+    ]
