@@ -33,7 +33,7 @@ public static class DiffCommand
                 Console.WriteLine($"expression:  {e}");
                 Console.WriteLine($"raw d/d{x}:  {raw}");
                 Console.WriteLine("rules fired: " + (simplified.RulesFired.Count == 0 ? "none" : string.Join(", ", simplified.RulesFired)));
-                Console.WriteLine($"nodes:       {raw.NodeCount} raw, {simplified.Result.NodeCount} simplified; derived in {tDiff:F1} ms, simplified in {tSimplify:F1} ms");
+                Console.WriteLine($"nodes:       {e.NodeCount} in the expression, {raw.NodeCount} raw derivative, {simplified.Result.NodeCount} simplified; derived in {tDiff:F1} ms, simplified in {tSimplify:F1} ms");
             }
             var d = simplified.Result;
             if (p.GetValue(dot)) Console.WriteLine(d.ToDot());
