@@ -5,7 +5,10 @@
 /// Backpropagation through time is nothing special: `Grad.grad` on the unrolled graph is the
 /// chain rule through every step. Every step reuses the same parameter nodes and each step adds
 /// a constant number of nodes, so the graph (and its gradient graph) has O(T·layers·directions)
-/// nodes: a 1-layer LSTM with T = 50 has about 1,000 forward nodes (tests assert the bound).
+/// nodes: a 1-layer LSTM (I = 3, H = 4) with T = 50 has 914 forward nodes (18 per step) and a
+/// gradient graph of 2,866 nodes (57 per step); T = 10 gives 194 and 586 (RecurrentTests).
+/// Truncated BPTT: run chunks of k steps, binding h0/c0 Vars of each chunk to the previous
+/// chunk's h_n/c_n values, so gradients stop at chunk boundaries and one compiled program serves.
 namespace ScratchML.NN
 
 open ScratchML
