@@ -153,6 +153,25 @@ let tests =
             Expect.equal (g50 - g30) (g30 - g10) "gradient nodes per 20 steps"
             Expect.isLessThanOrEqual g50 (60 * 50) "at most 60 gradient nodes per step"
         }
+        test "BPTT: the simplified gradient of a 10-step LSTM has the same values, compiled or not" {
+            let s = Recurrent.spec CellKind.Lstm 2 3
+            let v = Recurrent.variables "" s
+            let input = Expr.var "input" [| 10; 2; 2 |]
+            let r = Recurrent.run s v input None None None
+            let rng = SplitMix64 21UL
+            let loss = Expr.sumAll (r.Output * Expr.constant (random rng r.Output.Shape)) + Expr.sumAll (Expr.square r.CN.Value)
+            let wrt = input :: [ for KeyValue (_, p) in v -> p ]
+            let raw = Grad.grad loss wrt
+            let simplified = List.map Simplify.run raw
+            let env = ("input", random rng input.Shape) :: [ for name, shape in Recurrent.parameterShapes s -> name, random rng shape ] |> Map
+            let sizeRaw, sizeSimplified = (Order.topological raw).Length, (Order.topological simplified).Length
+            printfn $"LSTM T=10 gradient graph: raw {sizeRaw} nodes, simplified {sizeSimplified}"
+            Expect.isLessThanOrEqual sizeSimplified sizeRaw "simplifying does not grow the graph"
+            let reference = Eval.runMany env raw
+            for how, values in [ "simplified", Eval.runMany env simplified; "compiled", (Compile.program simplified).Run env ] do
+                for a, e in List.zip values reference do
+                    Expect.isTrue (Array.forall2 (Tolerance.close 1e-12 1e-14) (Tensor.toArray a) (Tensor.toArray e)) how
+        }
         test "a fixed-seed LSTM learns 'is the first token 1' with Adam in 150 steps" {
             let steps, hiddenSize = 6, 6
             let s = Recurrent.spec CellKind.Lstm 1 hiddenSize
