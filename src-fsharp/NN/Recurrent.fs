@@ -5,8 +5,8 @@
 /// Backpropagation through time is nothing special: `Grad.grad` on the unrolled graph is the
 /// chain rule through every step. Every step reuses the same parameter nodes and each step adds
 /// a constant number of nodes, so the graph (and its gradient graph) has O(T·layers·directions)
-/// nodes: a 1-layer LSTM (I = 3, H = 4) with T = 50 has 914 forward nodes (18 per step) and a
-/// gradient graph of 2,866 nodes (57 per step); T = 10 gives 194 and 586 (RecurrentTests).
+/// nodes: a 1-layer LSTM (I = 3, H = 4) with T = 50 has 1,012 forward nodes (20 per step) and
+/// a gradient graph of 3,158 nodes (63 per step); T = 10 gives 212 and 638 (RecurrentTests).
 /// Truncated BPTT: run chunks of k steps, binding h0/c0 Vars of each chunk to the previous
 /// chunk's h_n/c_n values, so gradients stop at chunk boundaries and one compiled program serves.
 namespace ScratchML.NN
@@ -81,20 +81,18 @@ module Recurrent =
     let private stepMask (lengths: int[]) t =
         Expr.constant (Tensor.ofArray [| lengths.Length; 1 |] [| for n in lengths -> if t < n then 1.0 else 0.0 |])
 
-    /// One direction of one layer over the whole sequence (time-first input [T; N; I]):
-    /// xi = input·W_ihᵀ + b_ih for all steps at once, then h_t = cell(xi_t, h_{t−1}) for t in
-    /// order (reverse: T−1 down to 0). With lengths, a step past a sequence's end keeps the state
-    /// (h_t = where(mask_t, cell(…), h_{t−1})) and outputs 0, as PyTorch's packed sequences do.
-    /// → (outputs [T; N; H] as a list by t, final state).
-    let private runDirection (s: RecurrentSpec) (p: CellParams) (input: Expr) (initial: CellState)
+    /// One direction of one layer over the steps x_t [N; I] (t = 0 … T−1):
+    /// h_t = cell(x_t, h_{t−1}) for t in order (reverse: T−1 down to 0). With lengths, a step
+    /// past a sequence's end keeps the state (h_t = where(mask_t, cell(…), h_{t−1})) and
+    /// outputs 0, as PyTorch's packed sequences do. → (h_t for each t, final state).
+    let private runDirection (s: RecurrentSpec) (p: CellParams) (inputs: Expr[]) (initial: CellState)
                              (lengths: int[] option) (reverse: bool) =
-        let steps = input.Shape[0]
-        let projected = Cell.linear input p.WeightIh p.BiasIh // [T; N; G·H]: one matmul, not T
+        let steps = inputs.Length
         let order = if reverse then [ steps - 1 .. -1 .. 0 ] else [ 0 .. steps - 1 ]
         let outputs = Array.zeroCreate steps
         let mutable state = initial
         for t in order do
-            let next = Cell.stepFrom s.Kind p (Expr.slice [ Slice.Index t ] projected) state
+            let next = Cell.step s.Kind p inputs[t] state
             match lengths with
             | None ->
                 outputs[t] <- next.H
@@ -104,7 +102,7 @@ module Recurrent =
                 let keep (a: Expr) (b: Expr) = Expr.where m a b
                 outputs[t] <- keep next.H (Expr.zeros next.H.Shape)
                 state <- { H = keep next.H state.H; C = Option.map2 keep next.C state.C }
-        List.ofArray outputs, state
+        outputs, state
 
     /// Run the stack on `input` ([T; N; I], batch-first [N; T; I]) from initial states h0, c0
     /// ([layers·D; N; H], None = zeros), with optional per-sequence lengths (each ≤ T).
@@ -121,7 +119,10 @@ module Recurrent =
         let zeros = Expr.zeros [| batch; s.HiddenSize |]
         let row (stacked: Expr option) k =
             stacked |> Option.map (fun e -> Expr.slice [ Slice.Index k ] e) |> Option.defaultValue zeros
-        let mutable layerInput = timeFirst
+        // steps are sliced once; inner layers read the step outputs directly. (Slicing one
+        // projected [T; N; G·H] tensor instead costs O(T²·N·G·H) in the backward pass: the
+        // gradient of each slice is a full-size tensor, zero outside step t.)
+        let mutable layerInput = Array.init timeFirst.Shape[0] (fun t -> Expr.slice [ Slice.Index t ] timeFirst)
         let finals = ResizeArray<CellState>()
         for layer in 0 .. s.NumLayers - 1 do
             let perDirection =
@@ -134,13 +135,15 @@ module Recurrent =
                     finals.Add final
                     outputs ]
             // step t of this layer's output: [h_t forward, h_t reverse] along the feature axis
-            let stepOutputs =
-                List.transpose perDirection
-                |> List.map (fun hs -> match hs with [ h ] -> h | _ -> Expr.concat 1 hs)
-            layerInput <- stepOutputs |> List.map (fun h -> Expr.reshape (Array.append [| 1 |] h.Shape) h)
-                          |> Expr.concat 0
+            layerInput <-
+                Array.init layerInput.Length (fun t ->
+                    match perDirection with
+                    | [ forward ] -> forward[t]
+                    | _ -> Expr.concat 1 [ for hs in perDirection -> hs[t] ])
+        // [a; b; …] each [N; H] → [k; N; H]
         let stack (states: Expr list) =
             states |> List.map (fun h -> Expr.reshape (Array.append [| 1 |] h.Shape) h) |> Expr.concat 0
-        { Output = (if s.BatchFirst then Expr.transpose 0 1 layerInput else layerInput)
+        let output = stack (List.ofArray layerInput)
+        { Output = (if s.BatchFirst then Expr.transpose 0 1 output else output)
           HN = stack [ for f in finals -> f.H ]
           CN = if s.Kind = CellKind.Lstm then Some (stack [ for f in finals -> f.C.Value ]) else None }

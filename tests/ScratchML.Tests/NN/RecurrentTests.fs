@@ -151,7 +151,18 @@ let tests =
             // the same number of nodes per step, whatever T: O(T), not O(T²) or exponential
             Expect.equal (f50 - f30) (f30 - f10) "forward nodes per 20 steps"
             Expect.equal (g50 - g30) (g30 - g10) "gradient nodes per 20 steps"
-            Expect.isLessThanOrEqual g50 (60 * 50) "at most 60 gradient nodes per step"
+            Expect.isLessThanOrEqual ((g50 - g10) / 40) 80 "at most 80 gradient nodes per step"
+        }
+        test "BPTT: the parameter gradient's work is linear in T (Σ elements over all nodes)" {
+            // guards against O(T²) tensors, e.g. a full-size slice gradient per step
+            let elements steps =
+                let s = Recurrent.spec CellKind.Lstm 3 4
+                let v = Recurrent.variables "" s
+                let r = Recurrent.run s v (Expr.var "input" [| steps; 2; 3 |]) None None None
+                let gradients = Grad.grad (Expr.sumAll r.Output) [ for KeyValue (_, p) in v -> p ]
+                Order.topological gradients |> Array.sumBy (fun e -> Array.fold (*) 1 e.Shape)
+            let e10, e30, e50 = elements 10, elements 30, elements 50
+            Expect.equal (e50 - e30) (e30 - e10) "elements per 20 steps"
         }
         test "BPTT: the simplified gradient of a 10-step LSTM has the same values, compiled or not" {
             let s = Recurrent.spec CellKind.Lstm 2 3
