@@ -1,13 +1,15 @@
 /// PyTorch's values and gradients for every op the core has (fixtures/torch_ops, float64):
 /// forward outputs and ∂L/∂input with L = Σₖ Σ outₖ ⊙ upstreamₖ, at rtol 1e-9, atol 1e-12,
 /// through the interpreter and through the compiled program. Shapes and hyper-parameters are
-/// read from each file; convolution, pooling and recurrent files are pending with their issue.
+/// read from each file; convolution and pooling files are pending with their issue;
+/// recurrent files run the cells and unrolled stacks of ScratchML.NN (RecurrentCells, Recurrent).
 module ScratchML.Tests.Core.Diff.TorchOpsTests
 
 open System
 open System.Text.Json
 open Expecto
 open ScratchML
+open ScratchML.NN
 open ScratchML.Tests
 
 let private tensorOf (a: Fixtures.Array) = Tensor.ofArray a.Shape a.Data
@@ -32,7 +34,12 @@ let private dims (p: JsonElement) =
     | JsonValueKind.Array -> [ for d in p.EnumerateArray() -> d.GetInt32() ]
     | _ -> [ p.GetInt32() ]
 
-let private rnn = "arrives with the RNN issue (#7)"
+/// The recurrence of a PyTorch op name (rnn_tanh, rnn_relu_cell, lstm, gru_cell, …).
+let private cellKind (op: string) =
+    if op.StartsWith "lstm" then CellKind.Lstm
+    elif op.StartsWith "gru" then CellKind.Gru
+    elif op.StartsWith "rnn_relu" then CellKind.RnnRelu
+    else CellKind.RnnTanh
 let private cnn = "arrives with the CNN issue (#8)"
 
 /// The float outputs (name, expression) and integer outputs (name, ArgMax expression) of an op
@@ -90,7 +97,26 @@ let build (op: string) (prm: JsonElement) (inputs: Map<string, Expr>) (inputOrde
         let hidden = Expr.tanh (linear inputs["x"] inputs["w1"] inputs["b1"])
         out (ReferenceLosses.crossEntropy (linear hidden inputs["w2"] inputs["b2"]) (target ()))
     | "conv2d" | "max_pool2d" | "avg_pool2d" | "cnn_composite" -> Error $"{op} {cnn}"
-    | "rnn_tanh_cell" | "rnn_tanh" | "lstm_cell" | "lstm" | "gru_cell" | "gru" -> Error $"{op} {rnn}"
+    | "rnn_tanh_cell" | "rnn_relu_cell" | "lstm_cell" | "gru_cell" ->
+        // cells: input [N; I], hx (and cx) [N; H], PyTorch-named weights without a layer suffix
+        let kind = cellKind op
+        let p = { WeightIh = inputs["weight_ih"]; WeightHh = inputs["weight_hh"]
+                  BiasIh = inputs.TryFind "bias_ih"; BiasHh = inputs.TryFind "bias_hh" }
+        let next = Cell.step kind p inputs["input"] { H = inputs["hx"]; C = inputs.TryFind "cx" }
+        Ok ([ yield "h1", next.H
+              match next.C with Some c -> yield "c1", c | None -> () ], [])
+    | "rnn_tanh" | "rnn_relu" | "lstm" | "gru" ->
+        let flag name = has name && (param name).GetBoolean()
+        let spec =
+            { Kind = cellKind op; InputSize = (param "input_size").GetInt32()
+              HiddenSize = (param "hidden_size").GetInt32()
+              NumLayers = (if has "num_layers" then (param "num_layers").GetInt32() else 1)
+              Bidirectional = flag "bidirectional"; BatchFirst = flag "batch_first"
+              Bias = inputs.ContainsKey "bias_ih_l0" }
+        let r = Recurrent.run spec inputs inputs["input"] (inputs.TryFind "h0") (inputs.TryFind "c0") None
+        Ok ([ yield "output", r.Output
+              yield "h_n", r.HN
+              match r.CN with Some c -> yield "c_n", c | None -> () ], [])
     | other -> Error $"unknown op {other}"
 
 /// The first element where actual and expected differ beyond the tolerance.
