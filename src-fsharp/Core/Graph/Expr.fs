@@ -151,6 +151,28 @@ module Infer =
             let t = Array.ofList target
             if t.Length <> shapes[0].Length then Shape.fail opName $"source {Shape.show shapes[0]} and target {Shape.show t} ranks differ"
             Op.ScatterAdd (target, Shape.axis opName t.Length axis), t
+        // convolution and pooling: ConvGeometry / TensorOps.Pool.outputShape name the op and the shapes
+        | Op.Conv2d spec -> arity 2; op, TensorOps.Conv.outputShape (TensorOps.Conv.geometry opName spec shapes[0] shapes[1])
+        | Op.Conv2dInputGrad (spec, input) ->
+            arity 2
+            let x = Array.ofList input
+            let y = TensorOps.Conv.outputShape (TensorOps.Conv.geometry opName spec x shapes[1])
+            if shapes[0] <> y then Shape.fail opName $"gradient of shape {Shape.show shapes[0]}, the convolution of {Shape.show x} gives {Shape.show y}"
+            op, x
+        | Op.Conv2dWeightGrad (spec, weight) ->
+            arity 2
+            let w = Array.ofList weight
+            let y = TensorOps.Conv.outputShape (TensorOps.Conv.geometry opName spec shapes[0] w)
+            if shapes[1] <> y then Shape.fail opName $"gradient of shape {Shape.show shapes[1]}, the convolution of {Shape.show shapes[0]} gives {Shape.show y}"
+            op, w
+        | Op.MaxPool2d spec | Op.MaxPool2dIndices spec | Op.AvgPool2d (spec, _) ->
+            arity 1; op, TensorOps.Pool.outputShape opName spec shapes.Head
+        | Op.AvgPool2dBackward (spec, _, input) ->
+            arity 1
+            let x = Array.ofList input
+            let y = TensorOps.Pool.outputShape opName spec x
+            if shapes.Head <> y then Shape.fail opName $"gradient of shape {Shape.show shapes.Head}, pooling {Shape.show x} gives {Shape.show y}"
+            op, x
 
 /// Intern-table keys: one node per distinct (op, argument ids), variable (name, shape) or constant.
 type internal Key =

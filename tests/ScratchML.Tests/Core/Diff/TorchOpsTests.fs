@@ -1,7 +1,7 @@
 /// PyTorch's values and gradients for every op the core has (fixtures/torch_ops, float64):
 /// forward outputs and ∂L/∂input with L = Σₖ Σ outₖ ⊙ upstreamₖ, at rtol 1e-9, atol 1e-12,
 /// through the interpreter and through the compiled program. Shapes and hyper-parameters are
-/// read from each file; convolution, pooling and recurrent files are pending with their issue.
+/// read from each file; recurrent files are pending with their issue.
 module ScratchML.Tests.Core.Diff.TorchOpsTests
 
 open System
@@ -33,7 +33,6 @@ let private dims (p: JsonElement) =
     | _ -> [ p.GetInt32() ]
 
 let private rnn = "arrives with the RNN issue (#7)"
-let private cnn = "arrives with the CNN issue (#8)"
 
 /// The float outputs (name, expression) and integer outputs (name, ArgMax expression) of an op
 /// applied to its inputs (vars) and constants, or why it cannot be built yet.
@@ -47,6 +46,19 @@ let build (op: string) (prm: JsonElement) (inputs: Map<string, Expr>) (inputOrde
     let target () = constants["target"]
     let out e = Ok ([ "out", e ], [])
     let linear (input: Expr) (w: Expr) (b: Expr) = Expr.matmul input (Expr.transpose 0 1 w) + b
+    /// An (H, W) parameter given as [h, w] or one int for both; `fallback` when absent.
+    let pair (name: string) (fallback: int) =
+        if not (has name) then fallback, fallback
+        else
+            match (param name).ValueKind with
+            | JsonValueKind.Array -> let v = [| for d in (param name).EnumerateArray() -> d.GetInt32() |] in v[0], v[1]
+            | _ -> let v = (param name).GetInt32() in v, v
+    /// Pooling options; stride defaults to the kernel size (PyTorch's stride=None).
+    let pool () =
+        let kernel = pair "kernel_size" 1
+        let stride = if has "stride" then pair "stride" 1 else kernel
+        let ceil = has "ceil_mode" && (param "ceil_mode").GetBoolean()
+        ({ Kernel = kernel; Stride = stride; Padding = pair "padding" 0; CeilMode = ceil } : Pool2dSpec)
     match op with
     | _ when has "reduction" && (param "reduction").GetString() <> "mean" ->
         Error $"""reduction={(param "reduction").GetString()} is not built (only mean)"""
@@ -89,7 +101,25 @@ let build (op: string) (prm: JsonElement) (inputs: Map<string, Expr>) (inputOrde
     | "mlp_composite" ->
         let hidden = Expr.tanh (linear inputs["x"] inputs["w1"] inputs["b1"])
         out (ReferenceLosses.crossEntropy (linear hidden inputs["w2"] inputs["b2"]) (target ()))
-    | "conv2d" | "max_pool2d" | "avg_pool2d" | "cnn_composite" -> Error $"{op} {cnn}"
+    | "conv2d" ->
+        let groups = if has "groups" then (param "groups").GetInt32() else 1
+        let spec : Conv2dSpec =
+            { Stride = pair "stride" 1; Padding = pair "padding" 0; Dilation = pair "dilation" 1; Groups = groups }
+        let y = Expr.conv2d spec inputs["input"] inputs["weight"]
+        out (match inputs.TryFind "bias" with Some b -> y + Expr.reshape [| 1; b.Shape[0]; 1; 1 |] b | None -> y)
+    | "max_pool2d" | "avg_pool2d" when has "dilation" && pair "dilation" 1 <> (1, 1) ->
+        Error $"{op} with dilation is not built"
+    | "avg_pool2d" when has "divisor_override" -> Error "avg_pool2d with divisor_override is not built"
+    | "max_pool2d" -> out (Expr.maxPool2d (pool ()) (x ()))
+    | "avg_pool2d" ->
+        let includePad = not (has "count_include_pad") || (param "count_include_pad").GetBoolean()
+        out (Expr.avgPool2d (pool ()) includePad (x ()))
+    | "cnn_composite" ->
+        // conv2d(3×3, stride 1, no padding) → relu → max_pool2d(2, 2) → flatten → linear → CE (README)
+        let conv = Expr.conv2dBias Conv2dSpec.Default inputs["x"] inputs["conv_weight"] inputs["conv_bias"]
+        let pooled = Expr.maxPool2d (Pool2dSpec.Square 2) (Expr.relu conv)
+        let logits = linear (Expr.flatten pooled) inputs["fc_weight"] inputs["fc_bias"]
+        out (ReferenceLosses.crossEntropy logits (target ()))
     | "rnn_tanh_cell" | "rnn_tanh" | "lstm_cell" | "lstm" | "gru_cell" | "gru" -> Error $"{op} {rnn}"
     | other -> Error $"unknown op {other}"
 
