@@ -117,7 +117,9 @@ module Conv =
                 if toMatrix then Array.Copy(nchw, a, matrix, b, g.P) else Array.Copy(matrix, b, nchw, a, g.P)
 
     /// C[m×n] = A·B with A, B, C given as (array, offset, row stride, column stride).
-    type Gemm<'T> = int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> unit
+    type Gemm<'T> =
+        int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int
+            -> unit
 
     let private forward<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) (g: ConvGeometry)
                                                                  (x: 'T[]) (w: 'T[]) =
@@ -141,33 +143,51 @@ module Conv =
             col2im g cols group dx
         dx
 
-    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) (g: ConvGeometry)
-                                                                    (x: 'T[]) (gy: 'T[]) =
+    /// ∂W_g = G_g · colsᵀ has a long inner dimension (N·P, 36864 for W2's first layer) and a
+    /// small result (O/G × K), which the GEMM cannot split across threads (it splits rows or
+    /// columns of C). So the batch is split instead: each thread multiplies its images' columns
+    /// into its own partial ∂W, and the partials are added (the sum over n is linear).
+    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: int -> Gemm<'T>) threads
+                                                                    (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
         let np = g.N * g.P
         let cols, block = Array.zeroCreate<'T> (g.K * np), Array.zeroCreate<'T> (g.Og * np)
         let dw = Array.zeroCreate<'T> (g.O * g.K)
+        let work = int64 g.Og * int64 g.K * int64 np
+        let parts = if threads > 1 && g.N > 1 && work >= 1_000_000L then min threads g.N else 1
+        let bounds = [| for t in 0 .. parts do yield g.N * t / parts * g.P |]
+        let partials = Array.init parts (fun _ -> Array.zeroCreate<'T> (g.Og * g.K))
         for group in 0 .. g.Groups - 1 do
             im2col g x group cols
             regroup g gy group block true
-            gemm g.Og g.K np block 0 np 1 cols 0 1 np dw (group * g.Og * g.K) g.K   // G_g · colsᵀ
+            let part t =   // G_g[:, cells] · cols[:, cells]ᵀ for this thread's images
+                let c0, len = bounds[t], bounds[t + 1] - bounds[t]
+                gemm 1 g.Og g.K len block c0 np 1 cols c0 1 np partials[t] 0 g.K
+            if parts = 1 then part 0
+            else Threading.Tasks.Parallel.For(0, parts, part) |> ignore
+            for t in 0 .. parts - 1 do
+                let p = partials[t]
+                for i in 0 .. p.Length - 1 do
+                    let k = group * g.Og * g.K + i
+                    dw[k] <- dw[k] + p[i]
         dw
 
-    /// Run `body` on the row-major arrays of two same-dtype tensors with that dtype's GEMM.
+    /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM
+    /// (as a function of the thread count) and the default thread count.
     let private dispatch op (a: Tensor) (b: Tensor) (shape: int[])
-                         (f32: Gemm<float32> -> float32[] -> float32[] -> float32[])
-                         (f64: Gemm<float> -> float[] -> float[] -> float[]) =
+                         (f32: (int -> Gemm<float32>) -> int -> float32[] -> float32[] -> float32[])
+                         (f64: (int -> Gemm<float>) -> int -> float[] -> float[] -> float[]) =
         Create.sameDType op a b
         let threads = Gemm.defaultThreads
         match (Create.contiguous a).Storage, (Create.contiguous b).Storage with
-        | Storage.F32 x, Storage.F32 y -> Create.ofStorage shape (Storage.F32 (f32 (Gemm.sgemm threads) x y))
-        | Storage.F64 x, Storage.F64 y -> Create.ofStorage shape (Storage.F64 (f64 (Gemm.dgemm threads) x y))
+        | Storage.F32 x, Storage.F32 y -> Create.ofStorage shape (Storage.F32 (f32 Gemm.sgemm threads x y))
+        | Storage.F64 x, Storage.F64 y -> Create.ofStorage shape (Storage.F64 (f64 Gemm.dgemm threads x y))
         | _ -> failwith "unreachable: dtypes checked above"
 
     /// conv2d spec x w: the cross-correlation above, x [N; C; H; W], w [O; C/G; kH; kW] →
     /// [N; O; Ho; Wo], by im2col + GEMM (no bias: the graph adds it by broadcasting).
     let conv2d (spec: Conv2dSpec) (x: Tensor) (w: Tensor) =
         let g = geometry "conv2d" spec x.Shape w.Shape
-        dispatch "conv2d" x w (outputShape g) (fun mm -> forward mm g) (fun mm -> forward mm g)
+        dispatch "conv2d" x w (outputShape g) (fun mm t -> forward (mm t) g) (fun mm t -> forward (mm t) g)
 
     let private checkGrad op (g: ConvGeometry) (gy: Tensor) =
         if gy.Shape <> outputShape g then
@@ -180,14 +200,16 @@ module Conv =
     let conv2dInputGrad (spec: Conv2dSpec) (xShape: int[]) (gy: Tensor) (w: Tensor) =
         let g = geometry "conv2d_input_grad" spec xShape w.Shape
         checkGrad "conv2d_input_grad" g gy
-        dispatch "conv2d_input_grad" gy w xShape (fun mm -> inputGrad mm g) (fun mm -> inputGrad mm g)
+        dispatch "conv2d_input_grad" gy w xShape (fun mm t -> inputGrad (mm t) g)
+            (fun mm t -> inputGrad (mm t) g)
 
     /// conv2dWeightGrad spec wShape x gy = ∂⟨conv2d(x, w), gy⟩/∂w = G_g · colsᵀ per group: the
     /// correlation of x with gy (a convolution again, with stride and dilation swapped).
     let conv2dWeightGrad (spec: Conv2dSpec) (wShape: int[]) (x: Tensor) (gy: Tensor) =
         let g = geometry "conv2d_weight_grad" spec x.Shape wShape
         checkGrad "conv2d_weight_grad" g gy
-        dispatch "conv2d_weight_grad" x gy wShape (fun mm -> weightGrad mm g) (fun mm -> weightGrad mm g)
+        dispatch "conv2d_weight_grad" x gy wShape (fun mm t -> weightGrad mm t g)
+            (fun mm t -> weightGrad mm t g)
 
     // ---- the direct loops: the definition, read off the formula (reference and timing) ----
 
@@ -209,7 +231,9 @@ module Conv =
                                         if w >= 0 && w < g.W then
                                             visit ((n * g.O + o) * g.P + i * g.Wo + j) (xc + h * g.W + w) wi 0
 
-    let private direct (g: ConvGeometry) (a: Tensor) (b: Tensor) (shape: int[]) (step: float[] -> float[] -> float[] -> int -> int -> int -> unit) =
+    /// Run the direct loop nest in float64, `step a b out yi xi wi` per term; back to a's dtype.
+    let private direct (g: ConvGeometry) (a: Tensor) (b: Tensor) (shape: int[])
+                       (step: float[] -> float[] -> float[] -> int -> int -> int -> unit) =
         let a64, b64 = Create.toArray a, Create.toArray b
         let out = Array.zeroCreate (Shape.numel shape)
         cells g (fun yi xi wi _ -> step a64 b64 out yi xi wi)
@@ -240,7 +264,7 @@ module Conv =
     /// conv2d by the direct loop nest: the definition read off the formula (reference, timing).
     let conv2dDirect (spec: Conv2dSpec) (x: Tensor) (w: Tensor) =
         let g = geometry "conv2d" spec x.Shape w.Shape
-        dispatch "conv2d" x w (outputShape g) (fun _ -> forwardDirect g) (fun _ -> forwardDirect g)
+        dispatch "conv2d" x w (outputShape g) (fun _ _ -> forwardDirect g) (fun _ _ -> forwardDirect g)
 
     /// conv2dInputGrad by the direct loop nest: dx[xi] += gy[yi]·w[wi].
     let conv2dInputGradDirect (spec: Conv2dSpec) (xShape: int[]) (gy: Tensor) (w: Tensor) =

@@ -56,7 +56,8 @@ let build (op: string) (prm: JsonElement) (inputs: Map<string, Expr>) (inputOrde
     /// Pooling options; stride defaults to the kernel size (PyTorch's stride=None).
     let pool () =
         let kernel = pair "kernel_size" 1
-        let stride = if has "stride" then pair "stride" 1 else kernel
+        let emptyStride = has "stride" && (param "stride").ValueKind = JsonValueKind.Array && (param "stride").GetArrayLength() = 0
+        let stride = if has "stride" && not emptyStride then pair "stride" 1 else kernel
         let ceil = has "ceil_mode" && (param "ceil_mode").GetBoolean()
         ({ Kernel = kernel; Stride = stride; Padding = pair "padding" 0; CeilMode = ceil } : Pool2dSpec)
     match op with
