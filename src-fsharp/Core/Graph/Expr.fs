@@ -33,6 +33,17 @@ module Infer =
     // sprintf "%A" costs about a millisecond: format each distinct op once, not on every build
     let private names = ConcurrentDictionary<Op, string>(HashIdentity.Structural)
     let private name (op: Op) = names.GetOrAdd(op, fun op -> (sprintf "%A" op).Split(' ').[0].ToLowerInvariant())
+    /// The printed names of the convolution and pooling ops (their error messages use them).
+    let private convName (op: Op) =
+        match op with
+        | Op.Conv2d _ -> "conv2d"
+        | Op.Conv2dInputGrad _ -> "conv2d_input_grad"
+        | Op.Conv2dWeightGrad _ -> "conv2d_weight_grad"
+        | Op.MaxPool2d _ -> "max_pool2d"
+        | Op.MaxPool2dIndices _ -> "max_pool2d_indices"
+        | Op.AvgPool2d _ -> "avg_pool2d"
+        | Op.AvgPool2dBackward _ -> "avg_pool2d_backward"
+        | _ -> name op
 
     /// Shape of x[specs] under Python/NumPy basic indexing (positive steps, as PyTorch).
     let sliceShape op (shape: int[]) (specs: Slice list) =
@@ -74,7 +85,7 @@ module Infer =
 
     /// (normalised op, output shape) of `op` applied to arguments of the given shapes.
     let apply (op: Op) (shapes: int[] list) : Op * int[] =
-        let opName = name op
+        let opName = convName op
         let arity n =
             if shapes.Length <> n then Shape.fail opName $"expects {n} arguments, got {shapes.Length}"
         let rank = match shapes with s :: _ -> s.Length | [] -> 0

@@ -151,13 +151,30 @@ let private errors = testList "shape errors" [
     }
     test "pooling a 3-d tensor" {
         let x = Expr.var "x" [| 3; 8; 8 |]
-        raises (fun () -> Expr.maxPool2d (Pool2dSpec.Square 2) x) [ "maxpool2d"; "[3; 8; 8]"; "[N; C; H; W]" ]
+        raises (fun () -> Expr.maxPool2d (Pool2dSpec.Square 2) x) [ "max_pool2d"; "[3; 8; 8]"; "[N; C; H; W]" ]
     }
     test "the tensor kernel checks too" {
         let x, w = Tensor.zeros DType.Float64 [| 1; 2; 5; 5 |], Tensor.zeros DType.Float64 [| 1; 3; 3; 3 |]
         let e = Expect.throwsC (fun () -> Tensor.conv2d Conv2dSpec.Default x w |> ignore) id
         Expect.stringContains e.Message "conv2d" "op named"
     } ]
+
+/// A small CNN loss and its gradients: simplified and compiled graphs give the same numbers.
+let private pipeline = testList "simplify and compile" [
+    seeded "simplify and compile preserve a CNN gradient" (fun seed ->
+        let rng = SplitMix64(uint64 seed)
+        let spec, xs, ws = drawConv rng
+        let x, w = Expr.var "x" xs, Expr.var "w" ws
+        let y = Expr.conv2d spec x w
+        let pooled = Expr.avgPool2d { Kernel = (1, 1); Stride = (1, 1); Padding = (0, 0); CeilMode = false } true y
+        let loss = Expr.sumAll (Expr.tanh (Expr.maxPool2d (Pool2dSpec.Square 1) pooled) * 0.5)
+        let grads = Grad.grad loss [ x; w ]
+        let env = Map [ "x", tensor xs (uniform rng -1.0 1.0); "w", tensor ws (uniform rng -1.0 1.0) ]
+        let reference = Eval.runMany env grads
+        let simplified = Eval.runMany env (grads |> List.map Simplify.run)
+        let compiled = (Compile.program grads).Run env
+        let same (a: Tensor list) = List.forall2 (Tensor.allClose 1e-12 1e-12) a reference
+        if same simplified && same compiled then None else Some "simplified or compiled gradient differs") ]
 
 let private printing = testList "printing" [
     test "a gradient of a convolution prints as the adjoint ops" {
@@ -200,4 +217,4 @@ let private timing = testList "timing" [
     } ]
 
 [<Tests>]
-let tests = testList "Diff.Conv" [ gradients; kernels; errors; printing; timing ]
+let tests = testList "Diff.Conv" [ gradients; kernels; errors; pipeline; printing; timing ]
