@@ -71,14 +71,14 @@ module Conv =
     // ---- im2col and col2im, per group; cols is [K × N·P] row-major ----
 
     /// cols[(c,p,q), n·P + i·Wo + j] = x_pad[n, group·C/G + c, i·sH + p·dH − pH, j·sW + q·dW − pW].
-    let private im2col<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (x: 'T[]) group
-                                                                 (cols: 'T[]) =
+    let private im2colRange<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (x: 'T[]) group
+                                                                      (cols: 'T[]) n0 n1 =
         let np = g.N * g.P
         for c in 0 .. g.Cg - 1 do
             for p in 0 .. g.KH - 1 do
                 for q in 0 .. g.KW - 1 do
                     let row = ((c * g.KH + p) * g.KW + q) * np
-                    for n in 0 .. g.N - 1 do
+                    for n in n0 .. n1 - 1 do
                         let image = (n * g.C + group * g.Cg + c) * g.H * g.W
                         for i in 0 .. g.Ho - 1 do
                             let h = i * g.SH + p * g.DH - g.PH
@@ -92,14 +92,14 @@ module Conv =
 
     /// The adjoint of im2col: dx[n, group·C/G + c, h, w] += cols[(c,p,q), n·P + i·Wo + j] for
     /// every window cell that read (h, w); padding cells are dropped.
-    let private col2im<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (cols: 'T[]) group
-                                                                 (dx: 'T[]) =
+    let private col2imRange<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (cols: 'T[]) group
+                                                                      (dx: 'T[]) n0 n1 =
         let np = g.N * g.P
         for c in 0 .. g.Cg - 1 do
             for p in 0 .. g.KH - 1 do
                 for q in 0 .. g.KW - 1 do
                     let row = ((c * g.KH + p) * g.KW + q) * np
-                    for n in 0 .. g.N - 1 do
+                    for n in n0 .. n1 - 1 do
                         let image = (n * g.C + group * g.Cg + c) * g.H * g.W
                         for i in 0 .. g.Ho - 1 do
                             let h = i * g.SH + p * g.DH - g.PH
@@ -108,6 +108,16 @@ module Conv =
                                 for j in 0 .. g.Wo - 1 do
                                     let w = j * g.SW + q * g.DW - g.PW
                                     if w >= 0 && w < g.W then dx[dst + w] <- dx[dst + w] + cols[src + j]
+
+    /// Images split into `parts` ranges run `body n0 n1` in parallel: im2col and col2im touch
+    /// disjoint columns and images per range, so no two threads write the same number.
+    let private byImages (g: ConvGeometry) (body: int -> int -> unit) =
+        let parts = if Gemm.defaultThreads > 1 && g.N > 1 && g.K * g.N * g.P >= 65536 then min Gemm.defaultThreads g.N else 1
+        if parts = 1 then body 0 g.N
+        else Threading.Tasks.Parallel.For(0, parts, fun t -> body (g.N * t / parts) (g.N * (t + 1) / parts)) |> ignore
+
+    let private im2col g x group cols = byImages g (im2colRange g x group cols)
+    let private col2im g cols group dx = byImages g (col2imRange g cols group dx)
 
     /// out [N; O; P] ↔ a group's [O/G × N·P] matrix: copy whole rows of P cells either way.
     let private regroup (g: ConvGeometry) (nchw: 'T[]) group (matrix: 'T[]) (toMatrix: bool) =

@@ -194,26 +194,27 @@ let private best (f: unit -> unit) =
         f ()
         clock.Elapsed.TotalMilliseconds ] |> List.min
 
-/// W2's two convolutions (batch 64), float32: im2col + GEMM equals the direct loops, and the
+/// W2's two convolutions (batch 64), float32 and float64: im2col + GEMM equals the direct loops, and the
 /// best-of-5 times of both are printed (not asserted: the machine is shared and noisy).
 let private timing = testList "timing" [
     test "W2 shapes: im2col = direct, times printed" {
         let rng = SplitMix64 1UL
         let layers = [ "1→8 5×5 on 28×28", [| 64; 1; 28; 28 |], [| 8; 1; 5; 5 |]
                        "8→16 5×5 on 12×12", [| 64; 8; 12; 12 |], [| 16; 8; 5; 5 |] ]
-        for name, xs, ws in layers do
-            let x = Tensor.astype DType.Float32 (tensor xs (uniform rng -1.0 1.0))
-            let w = Tensor.astype DType.Float32 (tensor ws (uniform rng -1.0 1.0))
+        for dtype in [ DType.Float32; DType.Float64 ] do
+          for name, xs, ws in layers do
+            let x = Tensor.astype dtype (tensor xs (uniform rng -1.0 1.0))
+            let w = Tensor.astype dtype (tensor ws (uniform rng -1.0 1.0))
             let spec = Conv2dSpec.Default
             let y = Conv.conv2d spec x w
             Expect.isTrue (Tensor.allClose 1e-4 1e-4 y (Conv.conv2dDirect spec x w)) $"{name}: im2col = direct"
-            let g = Tensor.astype DType.Float32 (tensor y.Shape (uniform rng -1.0 1.0))
+            let g = Tensor.astype dtype (tensor y.Shape (uniform rng -1.0 1.0))
             let fast = best (fun () -> Conv.conv2d spec x w |> ignore)
             let slow = best (fun () -> Conv.conv2dDirect spec x w |> ignore)
             let dx = best (fun () -> Conv.conv2dInputGrad spec xs g w |> ignore)
             let dw = best (fun () -> Conv.conv2dWeightGrad spec ws x g |> ignore)
-            printfn $"conv {name}: forward im2col {fast:F2} ms, direct {slow:F2} ms; \
-                      input grad {dx:F2} ms, weight grad {dw:F2} ms (float32, best of 5)"
+            printfn $"conv {name} {dtype}: forward im2col {fast:F2} ms, direct {slow:F2} ms; \
+                      input grad {dx:F2} ms, weight grad {dw:F2} ms (best of 5)"
     } ]
 
 [<Tests>]
