@@ -120,6 +120,65 @@ module Cards =
     let private wins (a: Expr) (b: Expr) = Expr.gt a b + 0.5 * Expr.eq a b
     let private arr = Array.ofList
 
+    // ---- convolution and pooling ----
+
+    /// A two-argument card whose backward gets (a, b, g).
+    let private pair name forward backward =
+        { Name = name
+          Forward = (fun ts -> match ts with [ a; b ] -> forward a b | _ -> invalidArg "ts" name)
+          Backward = fun args _ g ->
+            match args with
+            | [ a; b ] -> let ga, gb = backward a b g in [ ga; gb ]
+            | _ -> invalidArg "args" name }
+
+    let private inputGrad spec (x: Expr) g w = Expr.apply (Op.Conv2dInputGrad (spec, List.ofArray x.Shape)) [ g; w ]
+    let private weightGrad spec (w: Expr) x g = Expr.apply (Op.Conv2dWeightGrad (spec, List.ofArray w.Shape)) [ x; g ]
+
+    /// y = conv(x, w) is bilinear: ⟨conv(x, w), g⟩ = ⟨x, T(g, w)⟩ = ⟨w, K(x, g)⟩ with
+    /// T = Conv2dInputGrad (a transposed convolution) and K = Conv2dWeightGrad. The same identity
+    /// read three ways differentiates T and K too, so every order of gradient stays in these ops:
+    ///   ∂conv/∂x = T(g, w),       ∂conv/∂w = K(x, g)
+    ///   ∂T(g, w)/∂g = conv(h, w), ∂T(g, w)/∂w = K(h, g)     (h: the upstream, shaped like x)
+    ///   ∂K(x, g)/∂x = T(g, k),    ∂K(x, g)/∂g = conv(x, k)  (k: the upstream, shaped like w)
+    /// Written out, ∂x[n,c,h,w] = Σ_{o,p,q} g[n,o,(h + pH − p·dH)/sH, (w + pW − q·dW)/sW]·w[o,c,p,q]
+    /// over the terms whose divisions are exact: a convolution of g (dilated by the stride, padded)
+    /// with the kernel flipped and its channel axes swapped — the gradient of a convolution is a
+    /// convolution.
+    let private convCards (op: Op) =
+        match op with
+        | Op.Conv2d spec ->
+            pair "conv2d" (Tensor.conv2d spec) (fun x w g -> inputGrad spec x g w, weightGrad spec w x g)
+        | Op.Conv2dInputGrad (spec, input) ->
+            pair "conv2d_input_grad" (Tensor.conv2dInputGrad spec (arr input)) (fun g w h ->
+                Expr.conv2d spec h w, weightGrad spec w h g)
+        | Op.Conv2dWeightGrad (spec, weight) ->
+            pair "conv2d_weight_grad" (Tensor.conv2dWeightGrad spec (arr weight)) (fun x g k ->
+                inputGrad spec x g k, Expr.conv2d spec x k)
+        | _ -> invalidArg "op" $"%A{op} is not a convolution"
+
+    /// Max pooling sends g[n,c,i,j] to the first maximum of window (i, j) in its row-major scan
+    /// (PyTorch's rule; overlapping windows add up): a scatter-add of g at the flat indices h·W + w
+    /// of the maxima, per plane. Flat in x almost everywhere (where no two cells tie).
+    let private maxPoolBackward spec (x: Expr) (g: Expr) =
+        let n, c, plane = x.Shape[0], x.Shape[1], x.Shape[2] * x.Shape[3]
+        let cells = [| n; c; g.Shape[2] * g.Shape[3] |]
+        let indices = Expr.reshape cells (Expr.apply (Op.MaxPool2dIndices spec) [ x ])
+        let spread = Expr.apply (Op.ScatterAdd ([ n; c; plane ], 2)) [ Expr.reshape cells g; indices ]
+        Expr.reshape x.Shape spread
+
+    /// Average pooling is linear, y = A·x: ∂x = Aᵀ·g (AvgPool2dBackward) and Aᵀ's adjoint is A.
+    let private poolCards (op: Op) =
+        match op with
+        | Op.MaxPool2d spec -> unary "max_pool2d" (Tensor.maxPool2d spec) (fun x _ g -> maxPoolBackward spec x g)
+        | Op.MaxPool2dIndices spec -> unary "max_pool2d_indices" (Tensor.maxPool2dIndices spec) flat
+        | Op.AvgPool2d (spec, inc) ->
+            unary "avg_pool2d" (Tensor.avgPool2d spec inc) (fun x _ g ->
+                Expr.apply (Op.AvgPool2dBackward (spec, inc, List.ofArray x.Shape)) [ g ])
+        | Op.AvgPool2dBackward (spec, inc, input) ->
+            unary "avg_pool2d_backward" (Tensor.avgPool2dBackward spec inc (arr input)) (fun _ _ h ->
+                Expr.avgPool2d spec inc h)
+        | _ -> invalidArg "op" $"%A{op} is not a pooling"
+
     /// Every primitive, in numbers and in symbols.
     let cardOf (op: Op) : Card =
         match op with
@@ -196,3 +255,5 @@ module Cards =
         | Op.ScatterAdd (shape, axis) ->
             let forward src i = Tensor.scatterAdd (arr shape) axis i src
             indexed "scatter_add" forward (fun _ i g -> Expr.gather axis i g)
+        | Op.Conv2d _ | Op.Conv2dInputGrad _ | Op.Conv2dWeightGrad _ -> convCards op
+        | Op.MaxPool2d _ | Op.MaxPool2dIndices _ | Op.AvgPool2d _ | Op.AvgPool2dBackward _ -> poolCards op

@@ -340,7 +340,7 @@ module Compile =
         let lastUse = Array.init kept.Length (fun i -> if isOutput.Contains kept[i].Id then forever else i)
         code |> Array.iteri (fun i ins -> for a in readsOf ins do lastUse[a] <- max lastUse[a] i)
         // a kernel's result may be a view of its arguments (reshape, permute, slice…): it keeps
-        // their buffers alive; only matmul surely writes a fresh tensor
+        // their buffers alive; matmul, convolution and pooling surely write a fresh tensor
         let roots = Array.create kept.Length Set.empty<int>
         let bufferEnd = Array.create kept.Length -1
         for i in 0 .. kept.Length - 1 do
@@ -348,6 +348,9 @@ module Compile =
                 match code[i] with
                 | Fused _ -> Set.singleton i
                 | Kernel (Op.MatMul, _) -> Set.empty
+                // convolution and pooling kernels write fresh arrays too
+                | Kernel ((Op.Conv2d _ | Op.Conv2dInputGrad _ | Op.Conv2dWeightGrad _ | Op.MaxPool2d _
+                          | Op.MaxPool2dIndices _ | Op.AvgPool2d _ | Op.AvgPool2dBackward _), _) -> Set.empty
                 | Kernel (_, args) -> args |> Array.map (fun a -> roots[a]) |> Set.unionMany
                 | _ -> Set.empty
             for r in roots[i] do bufferEnd[r] <- max bufferEnd[r] lastUse[i]

@@ -86,6 +86,26 @@ module Expr =
     let indexSelect axis (indices: Expr) x = apply (Op.IndexSelect axis) [ x; indices ]
     let gather axis (index: Expr) x = apply (Op.Gather axis) [ x; index ]
 
+    // ---- convolution and pooling, NCHW: options as records (Conv2dSpec, Pool2dSpec) ----
+
+    /// conv2d spec x w: out[n,o,i,j] = Σ_{c,p,q} x_pad[n, g·C/G + c, i·sH + p·dH, j·sW + q·dW]·
+    /// w[o,c,p,q], x [N; C; H; W], w [C_out; C/G; kH; kW] → [N; C_out; Ho; Wo] with
+    /// Ho = ⌊(H + 2pH − dH(kH − 1) − 1)/sH⌋ + 1. Options: `Conv2dSpec.Default` (stride 1,
+    /// padding 0, dilation 1, groups 1) or `{ Conv2dSpec.Default with Stride = (2, 2) }`.
+    let conv2d (spec: Conv2dSpec) x w = apply (Op.Conv2d spec) [ x; w ]
+    /// conv2d plus a bias per output channel: b [C_out] broadcast as [1; C_out; 1; 1].
+    let conv2dBias (spec: Conv2dSpec) x w (b: Expr) =
+        let y = conv2d spec x w
+        add y (reshape [| 1; b.Shape[0]; 1; 1 |] b)
+    /// maxPool2d spec x: the maximum of each window (padding never wins), [N; C; Ho; Wo] with
+    /// Ho = ⌊(H + 2pH − kH)/sH⌋ + 1. Options: `Pool2dSpec.Square 2` or a full record.
+    let maxPool2d (spec: Pool2dSpec) x = apply (Op.MaxPool2d spec) [ x ]
+    /// avgPool2d spec countIncludePad x: Σ window / divisor, divisor kH·kW when countIncludePad
+    /// (PyTorch's default) else the number of non-padding cells.
+    let avgPool2d (spec: Pool2dSpec) (countIncludePad: bool) x = apply (Op.AvgPool2d (spec, countIncludePad)) [ x ]
+    /// flatten x: [N; …] → [N; ∏ …] in row-major (C, H, W) order.
+    let flatten (x: Expr) = reshape [| x.Shape[0]; Shape.numel x.Shape[1..] |] x
+
     // ---- derived ops: compositions, no cards ----
 
     /// mean = Σx / n over the axes.

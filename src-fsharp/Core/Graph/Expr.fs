@@ -33,6 +33,17 @@ module Infer =
     // sprintf "%A" costs about a millisecond: format each distinct op once, not on every build
     let private names = ConcurrentDictionary<Op, string>(HashIdentity.Structural)
     let private name (op: Op) = names.GetOrAdd(op, fun op -> (sprintf "%A" op).Split(' ').[0].ToLowerInvariant())
+    /// The printed names of the convolution and pooling ops (their error messages use them).
+    let private convName (op: Op) =
+        match op with
+        | Op.Conv2d _ -> "conv2d"
+        | Op.Conv2dInputGrad _ -> "conv2d_input_grad"
+        | Op.Conv2dWeightGrad _ -> "conv2d_weight_grad"
+        | Op.MaxPool2d _ -> "max_pool2d"
+        | Op.MaxPool2dIndices _ -> "max_pool2d_indices"
+        | Op.AvgPool2d _ -> "avg_pool2d"
+        | Op.AvgPool2dBackward _ -> "avg_pool2d_backward"
+        | _ -> name op
 
     /// Shape of x[specs] under Python/NumPy basic indexing (positive steps, as PyTorch).
     let sliceShape op (shape: int[]) (specs: Slice list) =
@@ -74,7 +85,7 @@ module Infer =
 
     /// (normalised op, output shape) of `op` applied to arguments of the given shapes.
     let apply (op: Op) (shapes: int[] list) : Op * int[] =
-        let opName = name op
+        let opName = convName op
         let arity n =
             if shapes.Length <> n then Shape.fail opName $"expects {n} arguments, got {shapes.Length}"
         let rank = match shapes with s :: _ -> s.Length | [] -> 0
@@ -151,6 +162,28 @@ module Infer =
             let t = Array.ofList target
             if t.Length <> shapes[0].Length then Shape.fail opName $"source {Shape.show shapes[0]} and target {Shape.show t} ranks differ"
             Op.ScatterAdd (target, Shape.axis opName t.Length axis), t
+        // convolution and pooling: ConvGeometry / TensorOps.Pool.outputShape name the op and the shapes
+        | Op.Conv2d spec -> arity 2; op, TensorOps.Conv.outputShape (TensorOps.Conv.geometry opName spec shapes[0] shapes[1])
+        | Op.Conv2dInputGrad (spec, input) ->
+            arity 2
+            let x = Array.ofList input
+            let y = TensorOps.Conv.outputShape (TensorOps.Conv.geometry opName spec x shapes[1])
+            if shapes[0] <> y then Shape.fail opName $"gradient of shape {Shape.show shapes[0]}, the convolution of {Shape.show x} gives {Shape.show y}"
+            op, x
+        | Op.Conv2dWeightGrad (spec, weight) ->
+            arity 2
+            let w = Array.ofList weight
+            let y = TensorOps.Conv.outputShape (TensorOps.Conv.geometry opName spec shapes[0] w)
+            if shapes[1] <> y then Shape.fail opName $"gradient of shape {Shape.show shapes[1]}, the convolution of {Shape.show shapes[0]} gives {Shape.show y}"
+            op, w
+        | Op.MaxPool2d spec | Op.MaxPool2dIndices spec | Op.AvgPool2d (spec, _) ->
+            arity 1; op, TensorOps.Pool.outputShape opName spec shapes.Head
+        | Op.AvgPool2dBackward (spec, _, input) ->
+            arity 1
+            let x = Array.ofList input
+            let y = TensorOps.Pool.outputShape opName spec x
+            if shapes.Head <> y then Shape.fail opName $"gradient of shape {Shape.show shapes.Head}, pooling {Shape.show x} gives {Shape.show y}"
+            op, x
 
 /// Intern-table keys: one node per distinct (op, argument ids), variable (name, shape) or constant.
 type internal Key =

@@ -13,6 +13,10 @@
 ///               compact, exact rule g − softmax(x)·Σg and prints as one function.
 /// Adjoint ops (SumTo, SliceBackward, IndexAdd, ScatterAdd) exist because gradients of
 /// broadcast, slicing and gathering are themselves graphs that must be printable and compilable.
+/// Convolution and pooling (NCHW) bring their adjoints for the same reason: Conv2dInputGrad and
+/// Conv2dWeightGrad (the two gradients of a convolution, each a convolution again),
+/// AvgPool2dBackward, and MaxPool2dIndices (where each window's max is: the gradient of max
+/// pooling is a ScatterAdd of g at those indices).
 namespace ScratchML
 
 /// A primitive op. Axis lists are normalised (non-negative, sorted) when a node is built.
@@ -71,3 +75,11 @@ type Op =
     | IndexAdd of axis: int * size: int  // args [src; indices]: adjoint of IndexSelect
     | Gather of axis: int                // args [x; index]: torch.gather
     | ScatterAdd of shape: int list * axis: int  // args [src; index]: adjoint of Gather
+    // convolution and pooling, NCHW (Tensor/Conv.fs, Tensor/Pool.fs)
+    | Conv2d of conv: Conv2dSpec                                   // args [x; w]
+    | Conv2dInputGrad of conv: Conv2dSpec * input: int list        // args [g; w] → ∂x
+    | Conv2dWeightGrad of conv: Conv2dSpec * weight: int list      // args [x; g] → ∂w
+    | MaxPool2d of pool: Pool2dSpec
+    | MaxPool2dIndices of pool: Pool2dSpec      // flat h·W + w of each window's first max
+    | AvgPool2d of pool: Pool2dSpec * countIncludePad: bool
+    | AvgPool2dBackward of pool: Pool2dSpec * countIncludePad: bool * input: int list  // args [g]

@@ -102,6 +102,21 @@ module Layout =
                 o a + ":" + o b + (if step = 1 then "" else ":" + string step)
         String.Join(", ", specs |> List.map spec)
 
+    /// Options of a convolution or pooling that differ from PyTorch's defaults, as "(h, w)" pairs.
+    let private pairText ((a, b): int * int) = $"({a}, {b})"
+    let private convOptions (spec: Conv2dSpec) =
+        let d = Conv2dSpec.Default
+        [ if spec.Stride <> d.Stride then yield "stride", pairText spec.Stride
+          if spec.Padding <> d.Padding then yield "padding", pairText spec.Padding
+          if spec.Dilation <> d.Dilation then yield "dilation", pairText spec.Dilation
+          if spec.Groups <> d.Groups then yield "groups", string spec.Groups ]
+    let private poolOptions (spec: Pool2dSpec) =
+        [ yield "kernel", pairText spec.Kernel
+          if spec.Stride <> spec.Kernel then yield "stride", pairText spec.Stride
+          if spec.Padding <> (0, 0) then yield "padding", pairText spec.Padding
+          if spec.CeilMode then yield "ceil_mode", "true" ]
+    let private includeOption inc = if inc then [] else [ "count_include_pad", "false" ]
+
     /// The printed name of an op and its options: one name everywhere (the card's name).
     let private call (op: Op) (args: Layout list) (first: Expr) : Layout =
         let c name options = Layout.Call (name, args, options)
@@ -145,6 +160,14 @@ module Layout =
         | Op.Gather axis -> c "gather" [ "axis", string axis ]
         | Op.ScatterAdd (shape, axis) ->
             c "scatter_add" [ "shape", shapeText shape; "axis", string axis ]
+        | Op.Conv2d spec -> c "conv2d" (convOptions spec)
+        | Op.Conv2dInputGrad (spec, input) -> c "conv2d_input_grad" (convOptions spec @ [ "input", shapeText input ])
+        | Op.Conv2dWeightGrad (spec, weight) -> c "conv2d_weight_grad" (convOptions spec @ [ "weight", shapeText weight ])
+        | Op.MaxPool2d spec -> c "max_pool2d" (poolOptions spec)
+        | Op.MaxPool2dIndices spec -> c "max_pool2d_indices" (poolOptions spec)
+        | Op.AvgPool2d (spec, inc) -> c "avg_pool2d" (poolOptions spec @ includeOption inc)
+        | Op.AvgPool2dBackward (spec, inc, input) ->
+            c "avg_pool2d_backward" (poolOptions spec @ includeOption inc @ [ "input", shapeText input ])
 
     let private constant (t: ScratchML.Tensor) =
         if t.Rank = 0 then Layout.Number (TensorData.at 0 t)

@@ -143,6 +143,13 @@ let forward (op: Op) (ts: Tensor list) : Tensor =
     | Op.Gather axis -> let x, i = two () in Tensor.gather axis i x
     | Op.ScatterAdd (shape, axis) ->
         let src, i = two () in Tensor.scatterAdd (Array.ofList shape) axis i src
+    | Op.Conv2d spec -> two () ||> Tensor.conv2d spec
+    | Op.Conv2dInputGrad (spec, input) -> two () ||> Tensor.conv2dInputGrad spec (Array.ofList input)
+    | Op.Conv2dWeightGrad (spec, weight) -> two () ||> Tensor.conv2dWeightGrad spec (Array.ofList weight)
+    | Op.MaxPool2d spec -> Tensor.maxPool2d spec (one ())
+    | Op.MaxPool2dIndices spec -> Tensor.maxPool2dIndices spec (one ())
+    | Op.AvgPool2d (spec, inc) -> Tensor.avgPool2d spec inc (one ())
+    | Op.AvgPool2dBackward (spec, inc, input) -> Tensor.avgPool2dBackward spec inc (Array.ofList input) (one ())
 
 /// A constant's tensor: a Const node's own, or the stride-0 view of a filled broadcast.
 let private tensorOf (e: Expr) =

@@ -184,6 +184,23 @@ module Tensor =
     /// split axis sizes x: consecutive pieces along `axis` (views; inverse of concat).
     let split axis sizes x = Layout.split axis sizes x
 
+    // ---- convolution and pooling (Conv.fs, Pool.fs), NCHW ----
+    /// conv2d spec x w: out[n,o,i,j] = Σ_{c,p,q} x_pad[n, c, i·sH + p·dH, j·sW + q·dW]·w[o,c,p,q]
+    /// (cross-correlation, channels grouped; im2col + GEMM).
+    let conv2d spec x w = Conv.conv2d spec x w
+    /// conv2dInputGrad spec xShape g w = ∂⟨conv2d(x, w), g⟩/∂x (a transposed convolution).
+    let conv2dInputGrad spec xShape g w = Conv.conv2dInputGrad spec xShape g w
+    /// conv2dWeightGrad spec wShape x g = ∂⟨conv2d(x, w), g⟩/∂w.
+    let conv2dWeightGrad spec wShape x g = Conv.conv2dWeightGrad spec wShape x g
+    /// maxPool2d spec x: the maximum of each window, padding as −∞.
+    let maxPool2d spec x = Pool.maxPool2d spec x
+    /// maxPool2dIndices spec x: flat index h·W + w of each window's first maximum.
+    let maxPool2dIndices spec x = Pool.maxPool2dIndices spec x
+    /// avgPool2d spec includePad x: Σ window / (kH·kW or the real cells).
+    let avgPool2d spec includePad x = Pool.avgPool2d spec includePad x
+    /// avgPool2dBackward spec includePad xShape g: avgPool2d's adjoint.
+    let avgPool2dBackward spec includePad xShape g = Pool.avgPool2dBackward spec includePad xShape g
+
     // ---- gather / scatter (Index.fs) ----
     /// indexSelect axis idx x: out[…, i, …] = x[…, idx[i], …], idx any shape (embedding lookup).
     let indexSelect axis idx x = Index.indexSelect axis idx x

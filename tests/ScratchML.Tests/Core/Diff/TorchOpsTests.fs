@@ -1,8 +1,8 @@
 /// PyTorch's values and gradients for every op the core has (fixtures/torch_ops, float64):
 /// forward outputs and ∂L/∂input with L = Σₖ Σ outₖ ⊙ upstreamₖ, at rtol 1e-9, atol 1e-12,
 /// through the interpreter and through the compiled program. Shapes and hyper-parameters are
-/// read from each file; convolution and pooling files are pending with their issue;
-/// recurrent files run the cells and unrolled stacks of ScratchML.NN (RecurrentCells, Recurrent).
+/// read from each file; recurrent files run the cells and unrolled stacks of ScratchML.NN
+/// (RecurrentCells, Recurrent).
 module ScratchML.Tests.Core.Diff.TorchOpsTests
 
 open System
@@ -40,7 +40,6 @@ let private cellKind (op: string) =
     elif op.StartsWith "gru" then CellKind.Gru
     elif op.StartsWith "rnn_relu" then CellKind.RnnRelu
     else CellKind.RnnTanh
-let private cnn = "arrives with the CNN issue (#8)"
 
 /// The float outputs (name, expression) and integer outputs (name, ArgMax expression) of an op
 /// applied to its inputs (vars) and constants, or why it cannot be built yet.
@@ -54,6 +53,20 @@ let build (op: string) (prm: JsonElement) (inputs: Map<string, Expr>) (inputOrde
     let target () = constants["target"]
     let out e = Ok ([ "out", e ], [])
     let linear (input: Expr) (w: Expr) (b: Expr) = Expr.matmul input (Expr.transpose 0 1 w) + b
+    /// An (H, W) parameter given as [h, w] or one int for both; `fallback` when absent.
+    let pair (name: string) (fallback: int) =
+        if not (has name) then fallback, fallback
+        else
+            match (param name).ValueKind with
+            | JsonValueKind.Array -> let v = [| for d in (param name).EnumerateArray() -> d.GetInt32() |] in v[0], v[1]
+            | _ -> let v = (param name).GetInt32() in v, v
+    /// Pooling options; stride defaults to the kernel size (PyTorch's stride=None).
+    let pool () =
+        let kernel = pair "kernel_size" 1
+        let emptyStride = has "stride" && (param "stride").ValueKind = JsonValueKind.Array && (param "stride").GetArrayLength() = 0
+        let stride = if has "stride" && not emptyStride then pair "stride" 1 else kernel
+        let ceil = has "ceil_mode" && (param "ceil_mode").GetBoolean()
+        ({ Kernel = kernel; Stride = stride; Padding = pair "padding" 0; CeilMode = ceil } : Pool2dSpec)
     match op with
     | _ when has "reduction" && (param "reduction").GetString() <> "mean" ->
         Error $"""reduction={(param "reduction").GetString()} is not built (only mean)"""

@@ -1,0 +1,287 @@
+/// 2-d convolution (cross-correlation, as PyTorch) and its two gradients through im2col + GEMM,
+/// with the direct loops kept as the reference. Layer: Tensor (uses Gemm). Read next: Pool.fs.
+///
+/// out[n,o,i,j] = Σ_{c,p,q} x_pad[n, g·C/G + c, i·sH + p·dH, j·sW + q·dW] · w[o, c, p, q]
+/// (g = o's group, C/G input channels per group, zero padding). im2col writes, per group, the
+/// matrix cols[(c,p,q), (n,i,j)] of every input cell a window reads; then one GEMM gives all
+/// outputs of the group at once: out_g = W_g · cols, W_g = [C_out/G × C/G·kH·kW]. The two
+/// gradients are GEMMs on the same matrices: ∂W_g = G_g · colsᵀ, ∂cols = W_gᵀ · G_g, and col2im
+/// (im2col's adjoint) adds ∂cols back into ∂x. The batch is one GEMM: cols spans all N images.
+/// Measured on W2's shapes (batch 64; 1→8 5×5 on 28×28, 8→16 5×5 on 12×12) im2col + GEMM is
+/// several times faster than the direct loops (numbers in ConvTests / the report of issue 8).
+namespace ScratchML
+
+/// Hyper-parameters of a 2-d convolution, each per axis (H, W) as PyTorch's conv2d takes them.
+type Conv2dSpec =
+    { Stride: int * int
+      Padding: int * int
+      Dilation: int * int
+      Groups: int }
+    /// stride 1, padding 0, dilation 1, one group: F.conv2d's defaults.
+    static member Default = { Stride = (1, 1); Padding = (0, 0); Dilation = (1, 1); Groups = 1 }
+
+namespace ScratchML.TensorOps
+
+open System
+open System.Numerics
+open ScratchML
+
+/// Sizes of one convolution: input [N; C; H; W], weight [O; C/G; kH; kW], output [N; O; Ho; Wo].
+type ConvGeometry =
+    { N: int; C: int; H: int; W: int; O: int; KH: int; KW: int; Ho: int; Wo: int
+      SH: int; SW: int; PH: int; PW: int; DH: int; DW: int; Groups: int }
+    /// Input channels per group.
+    member g.Cg = g.C / g.Groups
+    /// Output channels per group.
+    member g.Og = g.O / g.Groups
+    /// Rows of a group's cols matrix (and columns of W_g): C/G·kH·kW.
+    member g.K = g.Cg * g.KH * g.KW
+    /// Output cells per image, Ho·Wo.
+    member g.P = g.Ho * g.Wo
+
+module Conv =
+    /// PyTorch's output size along one axis: ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1.
+    let outSize (n: int) (k: int) (s: int) (p: int) (d: int) = (n + 2 * p - d * (k - 1) - 1) / s + 1
+
+    let private show = Shape.show
+
+    /// The geometry of conv2d(x, w) for input and weight shapes, every mismatch named.
+    let geometry (op: string) (spec: Conv2dSpec) (x: int[]) (w: int[]) =
+        let fail (why: string) = Shape.fail op $"input {show x}, weight {show w}: {why}"
+        if x.Length <> 4 then fail "the input must be [N; C; H; W]"
+        if w.Length <> 4 then fail "the weight must be [C_out; C_in/groups; kH; kW]"
+        let (sH, sW), (pH, pW), (dH, dW), groups = spec.Stride, spec.Padding, spec.Dilation, spec.Groups
+        if sH < 1 || sW < 1 || dH < 1 || dW < 1 || pH < 0 || pW < 0 || groups < 1 then
+            fail $"stride {spec.Stride} and dilation {spec.Dilation} must be ≥ 1, padding \
+                   {spec.Padding} ≥ 0, groups {groups} ≥ 1"
+        if x[1] % groups <> 0 || w[0] % groups <> 0 then
+            fail $"channels {x[1]} (input) and {w[0]} (output) must be divisible by groups {groups}"
+        if w[1] * groups <> x[1] then
+            fail $"the weight expects {w[1] * groups} input channels ({w[1]} per group × {groups} \
+                   groups), the input has {x[1]}"
+        let ho, wo = outSize x[2] w[2] sH pH dH, outSize x[3] w[3] sW pW dW
+        if ho < 1 || wo < 1 then
+            fail $"the dilated kernel is larger than the padded input (output {ho}×{wo})"
+        { N = x[0]; C = x[1]; H = x[2]; W = x[3]; O = w[0]; KH = w[2]; KW = w[3]; Ho = ho; Wo = wo
+          SH = sH; SW = sW; PH = pH; PW = pW; DH = dH; DW = dW; Groups = groups }
+
+    /// The output shape [N; C_out; Ho; Wo].
+    let outputShape (g: ConvGeometry) = [| g.N; g.O; g.Ho; g.Wo |]
+
+    // ---- im2col and col2im, per group; cols is [K × N·P] row-major ----
+
+    /// cols[(c,p,q), n·P + i·Wo + j] = x_pad[n, group·C/G + c, i·sH + p·dH − pH, j·sW + q·dW − pW].
+    let private im2colRange<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (x: 'T[]) group
+                                                                      (cols: 'T[]) n0 n1 =
+        let np = g.N * g.P
+        for c in 0 .. g.Cg - 1 do
+            for p in 0 .. g.KH - 1 do
+                for q in 0 .. g.KW - 1 do
+                    let row = ((c * g.KH + p) * g.KW + q) * np
+                    for n in n0 .. n1 - 1 do
+                        let image = (n * g.C + group * g.Cg + c) * g.H * g.W
+                        for i in 0 .. g.Ho - 1 do
+                            let h = i * g.SH + p * g.DH - g.PH
+                            let dst = row + n * g.P + i * g.Wo
+                            if h < 0 || h >= g.H then Array.Fill(cols, 'T.Zero, dst, g.Wo)
+                            else
+                                let src = image + h * g.W
+                                for j in 0 .. g.Wo - 1 do
+                                    let w = j * g.SW + q * g.DW - g.PW
+                                    cols[dst + j] <- if w >= 0 && w < g.W then x[src + w] else 'T.Zero
+
+    /// The adjoint of im2col: dx[n, group·C/G + c, h, w] += cols[(c,p,q), n·P + i·Wo + j] for
+    /// every window cell that read (h, w); padding cells are dropped.
+    let private col2imRange<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (cols: 'T[]) group
+                                                                      (dx: 'T[]) n0 n1 =
+        let np = g.N * g.P
+        for c in 0 .. g.Cg - 1 do
+            for p in 0 .. g.KH - 1 do
+                for q in 0 .. g.KW - 1 do
+                    let row = ((c * g.KH + p) * g.KW + q) * np
+                    for n in n0 .. n1 - 1 do
+                        let image = (n * g.C + group * g.Cg + c) * g.H * g.W
+                        for i in 0 .. g.Ho - 1 do
+                            let h = i * g.SH + p * g.DH - g.PH
+                            if h >= 0 && h < g.H then
+                                let src, dst = row + n * g.P + i * g.Wo, image + h * g.W
+                                for j in 0 .. g.Wo - 1 do
+                                    let w = j * g.SW + q * g.DW - g.PW
+                                    if w >= 0 && w < g.W then dx[dst + w] <- dx[dst + w] + cols[src + j]
+
+    /// Images split into `parts` ranges run `body n0 n1` in parallel: im2col and col2im touch
+    /// disjoint columns and images per range, so no two threads write the same number.
+    let private byImages (g: ConvGeometry) (body: int -> int -> unit) =
+        let parts = if Gemm.defaultThreads > 1 && g.N > 1 && g.K * g.N * g.P >= 65536 then min Gemm.defaultThreads g.N else 1
+        if parts = 1 then body 0 g.N
+        else Threading.Tasks.Parallel.For(0, parts, fun t -> body (g.N * t / parts) (g.N * (t + 1) / parts)) |> ignore
+
+    let private im2col g x group cols = byImages g (im2colRange g x group cols)
+    let private col2im g cols group dx = byImages g (col2imRange g cols group dx)
+
+    /// out [N; O; P] ↔ a group's [O/G × N·P] matrix: copy whole rows of P cells either way.
+    let private regroup (g: ConvGeometry) (nchw: 'T[]) group (matrix: 'T[]) (toMatrix: bool) =
+        for o in 0 .. g.Og - 1 do
+            for n in 0 .. g.N - 1 do
+                let a, b = (n * g.O + group * g.Og + o) * g.P, o * g.N * g.P + n * g.P
+                if toMatrix then Array.Copy(nchw, a, matrix, b, g.P) else Array.Copy(matrix, b, nchw, a, g.P)
+
+    /// C[m×n] = A·B with A, B, C given as (array, offset, row stride, column stride).
+    type Gemm<'T> =
+        int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int
+            -> unit
+
+    let private forward<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) (g: ConvGeometry)
+                                                                 (x: 'T[]) (w: 'T[]) =
+        let np = g.N * g.P
+        let cols, block = Array.zeroCreate<'T> (g.K * np), Array.zeroCreate<'T> (g.Og * np)
+        let out = Array.zeroCreate<'T> (g.N * g.O * g.P)
+        for group in 0 .. g.Groups - 1 do
+            im2col g x group cols
+            gemm g.Og np g.K w (group * g.Og * g.K) g.K 1 cols 0 np 1 block 0 np   // W_g · cols
+            regroup g out group block false
+        out
+
+    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) (g: ConvGeometry)
+                                                                   (gy: 'T[]) (w: 'T[]) =
+        let np = g.N * g.P
+        let cols, block = Array.zeroCreate<'T> (g.K * np), Array.zeroCreate<'T> (g.Og * np)
+        let dx = Array.zeroCreate<'T> (g.N * g.C * g.H * g.W)
+        for group in 0 .. g.Groups - 1 do
+            regroup g gy group block true
+            gemm g.K np g.Og w (group * g.Og * g.K) 1 g.K block 0 np 1 cols 0 np   // W_gᵀ · G_g
+            col2im g cols group dx
+        dx
+
+    /// ∂W_g = G_g · colsᵀ has a long inner dimension (N·P, 36864 for W2's first layer) and a
+    /// small result (O/G × K), which the GEMM cannot split across threads (it splits rows or
+    /// columns of C). So the batch is split instead: each thread multiplies its images' columns
+    /// into its own partial ∂W, and the partials are added (the sum over n is linear).
+    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: int -> Gemm<'T>) threads
+                                                                    (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
+        let np = g.N * g.P
+        let cols, block = Array.zeroCreate<'T> (g.K * np), Array.zeroCreate<'T> (g.Og * np)
+        let dw = Array.zeroCreate<'T> (g.O * g.K)
+        let work = int64 g.Og * int64 g.K * int64 np
+        let parts = if threads > 1 && g.N > 1 && work >= 1_000_000L then min threads g.N else 1
+        let bounds = [| for t in 0 .. parts do yield g.N * t / parts * g.P |]
+        let partials = Array.init parts (fun _ -> Array.zeroCreate<'T> (g.Og * g.K))
+        for group in 0 .. g.Groups - 1 do
+            im2col g x group cols
+            regroup g gy group block true
+            let part t =   // G_g[:, cells] · cols[:, cells]ᵀ for this thread's images
+                let c0, len = bounds[t], bounds[t + 1] - bounds[t]
+                gemm 1 g.Og g.K len block c0 np 1 cols c0 1 np partials[t] 0 g.K
+            if parts = 1 then part 0
+            else Threading.Tasks.Parallel.For(0, parts, part) |> ignore
+            for t in 0 .. parts - 1 do
+                let p = partials[t]
+                for i in 0 .. p.Length - 1 do
+                    let k = group * g.Og * g.K + i
+                    dw[k] <- dw[k] + p[i]
+        dw
+
+    /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM
+    /// (as a function of the thread count) and the default thread count.
+    let private dispatch op (a: Tensor) (b: Tensor) (shape: int[])
+                         (f32: (int -> Gemm<float32>) -> int -> float32[] -> float32[] -> float32[])
+                         (f64: (int -> Gemm<float>) -> int -> float[] -> float[] -> float[]) =
+        Create.sameDType op a b
+        let threads = Gemm.defaultThreads
+        match (Create.contiguous a).Storage, (Create.contiguous b).Storage with
+        | Storage.F32 x, Storage.F32 y -> Create.ofStorage shape (Storage.F32 (f32 Gemm.sgemm threads x y))
+        | Storage.F64 x, Storage.F64 y -> Create.ofStorage shape (Storage.F64 (f64 Gemm.dgemm threads x y))
+        | _ -> failwith "unreachable: dtypes checked above"
+
+    /// conv2d spec x w: the cross-correlation above, x [N; C; H; W], w [O; C/G; kH; kW] →
+    /// [N; O; Ho; Wo], by im2col + GEMM (no bias: the graph adds it by broadcasting).
+    let conv2d (spec: Conv2dSpec) (x: Tensor) (w: Tensor) =
+        let g = geometry "conv2d" spec x.Shape w.Shape
+        dispatch "conv2d" x w (outputShape g) (fun mm t -> forward (mm t) g) (fun mm t -> forward (mm t) g)
+
+    let private checkGrad op (g: ConvGeometry) (gy: Tensor) =
+        if gy.Shape <> outputShape g then
+            Shape.fail op $"gradient of shape {show gy.Shape}, the convolution's output is \
+                            {show (outputShape g)}"
+
+    /// conv2dInputGrad spec xShape gy w = ∂⟨conv2d(x, w), gy⟩/∂x: col2im(W_gᵀ · G_g) per group.
+    /// This is a transposed convolution of gy with w — the gradient of a convolution is a
+    /// convolution (stride ↔ dilation of gy, the kernel flipped and its channel axes swapped).
+    let conv2dInputGrad (spec: Conv2dSpec) (xShape: int[]) (gy: Tensor) (w: Tensor) =
+        let g = geometry "conv2d_input_grad" spec xShape w.Shape
+        checkGrad "conv2d_input_grad" g gy
+        dispatch "conv2d_input_grad" gy w xShape (fun mm t -> inputGrad (mm t) g)
+            (fun mm t -> inputGrad (mm t) g)
+
+    /// conv2dWeightGrad spec wShape x gy = ∂⟨conv2d(x, w), gy⟩/∂w = G_g · colsᵀ per group: the
+    /// correlation of x with gy (a convolution again, with stride and dilation swapped).
+    let conv2dWeightGrad (spec: Conv2dSpec) (wShape: int[]) (x: Tensor) (gy: Tensor) =
+        let g = geometry "conv2d_weight_grad" spec x.Shape wShape
+        checkGrad "conv2d_weight_grad" g gy
+        dispatch "conv2d_weight_grad" x gy wShape (fun mm t -> weightGrad mm t g)
+            (fun mm t -> weightGrad mm t g)
+
+    // ---- the direct loops: the definition, read off the formula (reference and timing) ----
+
+    /// Every (n, o, i, j, c, p, q, h, w) with the input cell (h, w) inside the image, in order.
+    let private cells (g: ConvGeometry) (visit: int -> int -> int -> int -> unit) =
+        for n in 0 .. g.N - 1 do
+            for o in 0 .. g.O - 1 do
+                let group = o / g.Og
+                for c in 0 .. g.Cg - 1 do
+                    let xc = (n * g.C + group * g.Cg + c) * g.H * g.W
+                    for p in 0 .. g.KH - 1 do
+                        for q in 0 .. g.KW - 1 do
+                            let wi = ((o * g.Cg + c) * g.KH + p) * g.KW + q
+                            for i in 0 .. g.Ho - 1 do
+                                let h = i * g.SH + p * g.DH - g.PH
+                                if h >= 0 && h < g.H then
+                                    for j in 0 .. g.Wo - 1 do
+                                        let w = j * g.SW + q * g.DW - g.PW
+                                        if w >= 0 && w < g.W then
+                                            visit ((n * g.O + o) * g.P + i * g.Wo + j) (xc + h * g.W + w) wi 0
+
+    /// Run the direct loop nest in float64, `step a b out yi xi wi` per term; back to a's dtype.
+    let private direct (g: ConvGeometry) (a: Tensor) (b: Tensor) (shape: int[])
+                       (step: float[] -> float[] -> float[] -> int -> int -> int -> unit) =
+        let a64, b64 = Create.toArray a, Create.toArray b
+        let out = Array.zeroCreate (Shape.numel shape)
+        cells g (fun yi xi wi _ -> step a64 b64 out yi xi wi)
+        let t = Create.ofArray shape out
+        if a.DType = DType.Float32 then Create.astype DType.Float32 t else t
+
+    /// The direct loop nest of the forward pass, typed, innermost over output columns j.
+    let private forwardDirect<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (x: 'T[])
+                                                                       (w: 'T[]) =
+        let y = Array.zeroCreate<'T> (g.N * g.O * g.P)
+        for n in 0 .. g.N - 1 do
+            for o in 0 .. g.O - 1 do
+                let group, yo = o / g.Og, (n * g.O + o) * g.P
+                for c in 0 .. g.Cg - 1 do
+                    let xc = (n * g.C + group * g.Cg + c) * g.H * g.W
+                    for p in 0 .. g.KH - 1 do
+                        for q in 0 .. g.KW - 1 do
+                            let wv = w[((o * g.Cg + c) * g.KH + p) * g.KW + q]
+                            for i in 0 .. g.Ho - 1 do
+                                let h = i * g.SH + p * g.DH - g.PH
+                                if h >= 0 && h < g.H then
+                                    let row, yr = xc + h * g.W, yo + i * g.Wo
+                                    for j in 0 .. g.Wo - 1 do
+                                        let wc = j * g.SW + q * g.DW - g.PW
+                                        if wc >= 0 && wc < g.W then y[yr + j] <- y[yr + j] + x[row + wc] * wv
+        y
+
+    /// conv2d by the direct loop nest: the definition read off the formula (reference, timing).
+    let conv2dDirect (spec: Conv2dSpec) (x: Tensor) (w: Tensor) =
+        let g = geometry "conv2d" spec x.Shape w.Shape
+        dispatch "conv2d" x w (outputShape g) (fun _ _ -> forwardDirect g) (fun _ _ -> forwardDirect g)
+
+    /// conv2dInputGrad by the direct loop nest: dx[xi] += gy[yi]·w[wi].
+    let conv2dInputGradDirect (spec: Conv2dSpec) (xShape: int[]) (gy: Tensor) (w: Tensor) =
+        let g = geometry "conv2d_input_grad" spec xShape w.Shape
+        direct g gy w xShape (fun gy w dx yi xi wi -> dx[xi] <- dx[xi] + gy[yi] * w[wi])
+
+    /// conv2dWeightGrad by the direct loop nest: dw[wi] += x[xi]·gy[yi].
+    let conv2dWeightGradDirect (spec: Conv2dSpec) (wShape: int[]) (x: Tensor) (gy: Tensor) =
+        let g = geometry "conv2d_weight_grad" spec x.Shape wShape
+        direct g x gy wShape (fun x gy dw yi xi wi -> dw[wi] <- dw[wi] + x[xi] * gy[yi])
