@@ -109,7 +109,25 @@ let build (op: string) (prm: JsonElement) (inputs: Map<string, Expr>) (inputOrde
     | "mlp_composite" ->
         let hidden = Expr.tanh (linear inputs["x"] inputs["w1"] inputs["b1"])
         out (ReferenceLosses.crossEntropy (linear hidden inputs["w2"] inputs["b2"]) (target ()))
-    | "conv2d" | "max_pool2d" | "avg_pool2d" | "cnn_composite" -> Error $"{op} {cnn}"
+    | "conv2d" ->
+        let groups = if has "groups" then (param "groups").GetInt32() else 1
+        let spec : Conv2dSpec =
+            { Stride = pair "stride" 1; Padding = pair "padding" 0; Dilation = pair "dilation" 1; Groups = groups }
+        let y = Expr.conv2d spec inputs["input"] inputs["weight"]
+        out (match inputs.TryFind "bias" with Some b -> y + Expr.reshape [| 1; b.Shape[0]; 1; 1 |] b | None -> y)
+    | "max_pool2d" | "avg_pool2d" when has "dilation" && pair "dilation" 1 <> (1, 1) ->
+        Error $"{op} with dilation is not built"
+    | "avg_pool2d" when has "divisor_override" -> Error "avg_pool2d with divisor_override is not built"
+    | "max_pool2d" -> out (Expr.maxPool2d (pool ()) (x ()))
+    | "avg_pool2d" ->
+        let includePad = not (has "count_include_pad") || (param "count_include_pad").GetBoolean()
+        out (Expr.avgPool2d (pool ()) includePad (x ()))
+    | "cnn_composite" ->
+        // conv2d(3×3, stride 1, no padding) → relu → max_pool2d(2, 2) → flatten → linear → CE (README)
+        let conv = Expr.conv2dBias Conv2dSpec.Default inputs["x"] inputs["conv_weight"] inputs["conv_bias"]
+        let pooled = Expr.maxPool2d (Pool2dSpec.Square 2) (Expr.relu conv)
+        let logits = linear (Expr.flatten pooled) inputs["fc_weight"] inputs["fc_bias"]
+        out (ReferenceLosses.crossEntropy logits (target ()))
     | "rnn_tanh_cell" | "rnn_relu_cell" | "lstm_cell" | "gru_cell" ->
         // cells: input [N; I], hx (and cx) [N; H], PyTorch-named weights without a layer suffix
         let kind = cellKind op
