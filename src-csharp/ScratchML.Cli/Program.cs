@@ -8,6 +8,7 @@ var root = new RootCommand("ScratchML — machine learning from scratch: tensors
     DiffCommand.Create(),
     EvalCommand.Create(),
     BenchCommand.Create(),
+    ExplainCommand.Create(),
 };
 return Guard.Run(() =>
 {
