@@ -131,6 +131,33 @@ let tests =
             bad[1, 1, 1] <- infinity
             Expect.equal (paramOf (fun () -> ex.Explain(bad, imageModel))) "image" "infinite pixel"
         }
+        test "SoftmaxRegression learns the breast-cancer data; its rows are probabilities" {
+            let data = TabularData.BreastCancer()
+            Expect.equal (data.RowCount, data.FeatureNames.Count, data.ClassNames.Count) (569, 30, 2) "569 × 30, two classes"
+            let model = SoftmaxRegression.Fit(data.Rows, data.Targets, 2)
+            Expect.isGreaterThan (model.Accuracy(data.Rows, data.Targets)) 0.95 "training accuracy"
+            let p = model.PredictProbabilities data.Rows
+            for i in 0 .. 568 do
+                Expect.floatClose Accuracy.veryHigh (p[i, 0] + p[i, 1]) 1.0 $"row {i} sums to 1"
+            Expect.equal (paramOf (fun () -> SoftmaxRegression.Fit(data.Rows, [| 0; 1 |], 2))) "targets" "target count"
+            Expect.equal (paramOf (fun () -> model.PredictProbabilities(Array2D.zeroCreate 1 3))) "rows" "column count"
+        }
+        test "TabularData.LoadCsv numbers classes in sorted order and names the bad line" {
+            let dir = Directory.CreateTempSubdirectory "scratchml-csv"
+            let path = Path.Combine(dir.FullName, "t.csv")
+            File.WriteAllLines(path, [ "x,kind,y"; "1,b,2"; "3,a,4"; "5,b,6" ])
+            let data = TabularData.LoadCsv(path, "kind")
+            Expect.sequenceEqual data.ClassNames [ "a"; "b" ] "sorted class names"
+            Expect.sequenceEqual data.Targets [ 1; 0; 1 ] "class indices"
+            Expect.sequenceEqual data.FeatureNames [ "x"; "y" ] "the target column is removed"
+            Expect.sequenceEqual (data.Row 1) [ 3.0; 4.0 ] "row 1"
+            File.WriteAllLines(path, [ "x,kind,y"; "1,b,2"; "3,a" ])
+            try
+                TabularData.LoadCsv(path, "kind") |> ignore
+                failtest "a short line must be refused"
+            with :? FormatException as e -> Expect.stringContains e.Message "t.csv, line 3" "file and line"
+            dir.Delete true
+        }
         test "SaveHtml writes the report atomically and leaves no temporary file" {
             let e = (tabular ()).Explain([| 0.1; -0.2; 0.3 |], linearModel, numFeatures = 3, numSamples = 200)
             let folder = Directory.CreateTempSubdirectory "scratchml-facade"
