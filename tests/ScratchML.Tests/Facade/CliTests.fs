@@ -71,6 +71,41 @@ let tests =
         test "a missing option is reported" { rejects [ "diff"; "x^2" ] "--wrt" }
         test "an unknown command is reported" { rejects [ "frobnicate" ] "frobnicate" }
         test "an unknown workload is reported" { rejects [ "bench"; "w99" ] "w99" }
+        testList "explain tabular" [
+            let temp () = Directory.CreateTempSubdirectory("scratchml-cli").FullName
+            test "built-in breast-cancer data: a table of bars and an HTML report" {
+                let report = Path.Combine(temp (), "bc.html")
+                let code, out, err = scratchml [ "explain"; "tabular"; "--row"; "3"; "--features"; "4"; "--samples"; "1000"; "--out"; report ]
+                Expect.equal code 0 err
+                Expect.stringContains out "LIME weights for class" "table title"
+                Expect.stringContains out "█" "bars"
+                Expect.isTrue (File.Exists report) "report written"
+                Expect.stringContains (File.ReadAllText report) "<svg" "the report has its bar chart"
+            }
+            test "a CSV with a named target" {
+                let dir = temp ()
+                let csv = Path.Combine(dir, "toy.csv")
+                let rows = [ for i in 0 .. 39 -> let x = float (i % 10) / 10.0 in let level = (if x > 0.45 then "high" else "low") in $"{x},{1.0 - x * x},{level}" ]
+                File.WriteAllLines(csv, "x,noise,level" :: rows)
+                let code, out, err = scratchml [ "explain"; "tabular"; "--csv"; csv; "--target"; "level"; "--row"; "9"; "--features"; "2"; "--samples"; "500"; "--out"; Path.Combine(dir, "r.html") ]
+                Expect.equal code 0 err
+                Expect.stringContains out "toy.csv" "names the source"
+            }
+            test "a bad CSV line gives one stderr line naming the file and line" {
+                let csv = Path.Combine(temp (), "bad.csv")
+                File.WriteAllLines(csv, [ "a,b,y"; "1,2,0"; "3,oops,1"; "5,6,0" ])
+                rejects [ "explain"; "tabular"; "--csv"; csv; "--target"; "y" ] "bad.csv, line 3"
+            }
+            test "a missing target column is named" {
+                let csv = Path.Combine(temp (), "t.csv")
+                File.WriteAllLines(csv, [ "a,b,y"; "1,2,0"; "3,4,1" ])
+                rejects [ "explain"; "tabular"; "--csv"; csv; "--target"; "label" ] "no column 'label'"
+            }
+            test "--csv without --target is refused" { rejects [ "explain"; "tabular"; "--csv"; "x.csv" ] "--target" }
+            test "a missing CSV file is named" { rejects [ "explain"; "tabular"; "--csv"; "nowhere.csv"; "--target"; "y" ] "nowhere.csv" }
+            test "too many features are refused" { rejects [ "explain"; "tabular"; "--features"; "31" ] "--features 31" }
+            test "a row out of range is refused" { rejects [ "explain"; "tabular"; "--row"; "569" ] "--row 569" }
+        ]
         test "--help works" {
             let code, out, _ = scratchml [ "--help" ]
             Expect.equal code 0 "exit"

@@ -49,6 +49,8 @@ let tests =
         test "the scan sees the facade's types" {
             let names = facade.GetExportedTypes() |> Array.map (fun t -> t.Name)
             Expect.contains names "Expression" "Expression is public"
+            for lime in [ "TabularExplainer"; "TextExplainer"; "ImageExplainer"; "Explanation"; "FeatureWeight" ] do
+                Expect.contains names lime $"{lime} is public (and scanned)"
         }
         test "the scan would catch an FSharpList parameter" {
             Expect.isTrue (mentioned typeof<Collections.Generic.List<list<int>>> |> Seq.exists (fun m -> m.Assembly = fsharpCore)) "nested generic argument"
