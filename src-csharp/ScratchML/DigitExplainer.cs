@@ -105,15 +105,16 @@ public sealed class DigitExplanation
     public double LocalPrediction { get; }
 
     /// <summary>The explanation as one self-contained HTML page (inline SVG and PNG data URIs, no
-    /// network): the probabilities, the weight bars, the superpixels tinted by weight, and the
-    /// digit with the top superpixels for (green) and against (red) the prediction.</summary>
-    /// <param name="numFeatures">Superpixels shown in the mask figures (at least 1).</param>
+    /// network): the probabilities, the weight bars of the top superpixels, the superpixels tinted
+    /// by weight, the digit, its superpixels, and the digit with the top superpixels tinted orange
+    /// (for the prediction) or blue (against).</summary>
+    /// <param name="numFeatures">Superpixels shown in the bars and the overlay (at least 1).</param>
     /// <returns>The HTML page.</returns>
     /// <example><code>File.WriteAllText("report.html", e.ToHtml(numFeatures: 5));</code></example>
     public string ToHtml(int numFeatures = 5)
     {
         if (numFeatures < 1) throw new ArgumentException($"numFeatures must be at least 1, got {numFeatures}", nameof(numFeatures));
-        return FsImage.ImageReport.html(_explanation, numFeatures);
+        return DigitReport.Html(_explanation, Label, numFeatures);
     }
 }
 
