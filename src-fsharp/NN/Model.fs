@@ -212,7 +212,10 @@ module Model =
 
     /// The network's outputs (logits for a classifier) for inputs x [n; inputShape…], in
     /// evaluation mode (no dropout); [n; outputShape…], contiguous, in the model's dtype.
+    /// Thread-safe: a compiled plan runs over the model's own input buffers, so callers on
+    /// several threads take turns (a lock on the model) instead of overwriting each other's rows.
     let predict (model: Model) (x: Tensor) : Tensor =
+      lock model (fun () ->
         let x = Buffers.convert model.DType x
         let n = x.Shape[0]
         let outShape = outputShape model
@@ -229,7 +232,7 @@ module Model =
             | Storage.F64 s, Storage.F64 d -> Array.Copy(s, 0, d, start * width, count * width)
             | _ -> ()
             start <- start + count
-        result
+        result)
 
     /// Class of each row: argmax over the last axis of the outputs (first maximum on ties);
     /// a single output column is a binary logit: class 1 when it is > 0.
