@@ -21,19 +21,12 @@ library from the graphs it trains with.
 #r "ScratchML.NN.dll"
 #r "SkiaSharp.dll"
 #r "ScottPlot.dll"
-#r "ScratchML.Plots.dll"
+#r "ScratchML.Plots.dll"  // training curves as PNG (ScottPlot draws with SkiaSharp)
 open System
 open System.IO
 open ScratchML
 open ScratchML.NN
 open ScratchML.Plots
-// SkiaSharp draws through a native library that a script's host does not probe for: load it
-// from the build folder's runtimes/ before the first plot.
-let private nativeFolder = Path.Combine(__SOURCE_DIRECTORY__, "../src-csharp/ScratchML.Cli/bin/Release/net10.0/runtimes/linux-x64/native")
-if OperatingSystem.IsLinux() then
-    for lib in [ "libSkiaSharp.so"; "libHarfBuzzSharp.so" ] do
-        let path = Path.Combine(nativeFolder, lib)
-        if File.Exists path then Runtime.InteropServices.NativeLibrary.Load path |> ignore
 (**
 ## 1. The forward pass
 
