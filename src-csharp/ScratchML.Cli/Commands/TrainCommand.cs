@@ -4,7 +4,8 @@ using Spectre.Console;
 namespace ScratchML.Cli;
 
 /// <summary>`scratchml train mnist`: trains an MLP on the 60,000 MNIST training digits with a
-/// progress bar (loss and accuracy per epoch), prints test accuracy and saves the model.</summary>
+/// progress bar (loss and accuracy per epoch), prints test accuracy and saves the model;
+/// `--plot curve.png` also draws the per-epoch loss and accuracy.</summary>
 public static class TrainCommand
 {
     /// <summary>Builds the command.</summary>
@@ -20,9 +21,10 @@ public static class TrainCommand
         var dropout = new Option<double>("--dropout") { Description = "dropout probability after each hidden layer (0: none)", DefaultValueFactory = _ => 0.2 };
         var limit = new Option<int?>("--limit") { Description = "train on the first N training digits only (quick runs)" };
         var output = new Option<string>("--out") { Description = "model file to write", DefaultValueFactory = _ => "models/mnist.safetensors" };
+        var plot = new Option<string?>("--plot") { Description = "write the loss/accuracy curve to this PNG (the test digits are then also evaluated after each epoch)" };
         var command = new Command("train", "Train a multi-layer perceptron on MNIST, report test accuracy, save the model.")
         {
-            dataset, hidden, epochs, optimizer, lr, batch, seed, dropout, limit, output,
+            dataset, hidden, epochs, optimizer, lr, batch, seed, dropout, limit, output, plot,
         };
         command.SetAction(p =>
         {
@@ -37,7 +39,8 @@ public static class TrainCommand
             model.Compile(rule);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(model.ToString())}[/], {Markup.Escape(rule.GetType().Name)} lr {rule.LearningRate}, " +
                                    $"{train.Count} digits, batches of {p.GetValue(batch)}");
-            var history = Run(model, train, p.GetValue(epochs), p.GetValue(batch), p.GetValue(seed));
+            var plotPath = p.GetValue(plot);
+            var history = Run(model, train, plotPath is null ? null : test, p.GetValue(epochs), p.GetValue(batch), p.GetValue(seed));
             foreach (var e in history)
                 Console.WriteLine($"epoch {e.Epoch,2}: loss {e.Loss:F4}  accuracy {e.Accuracy:P2}  {e.Seconds:F1} s");
             var result = model.Evaluate(test);
@@ -46,6 +49,11 @@ public static class TrainCommand
             var path = p.GetValue(output)!;
             model.Save(path);
             AnsiConsole.MarkupLine($"saved [bold]{Markup.Escape(path)}[/]");
+            if (plotPath is not null)
+            {
+                TrainingCurve.Save(history, plotPath);
+                AnsiConsole.MarkupLine($"plotted [bold]{Markup.Escape(plotPath)}[/]");
+            }
             return 0;
         });
         return command;
@@ -53,7 +61,7 @@ public static class TrainCommand
 
     /// <summary>Trains with a Spectre.Console progress bar: one task per epoch, advanced per batch,
     /// whose description shows the epoch's loss and accuracy when it ends.</summary>
-    private static IReadOnlyList<EpochResult> Run(Model model, DigitSet train, int epochs, int batchSize, int seed)
+    private static IReadOnlyList<EpochResult> Run(Model model, DigitSet train, DigitSet? validation, int epochs, int batchSize, int seed)
     {
         IReadOnlyList<EpochResult> history = Array.Empty<EpochResult>();
         AnsiConsole.Progress()
@@ -63,7 +71,7 @@ public static class TrainCommand
                 var tasks = Enumerable.Range(1, epochs)
                     .Select(e => context.AddTask($"epoch {e,2}/{epochs}", autoStart: false, maxValue: 1))
                     .ToArray();
-                history = model.Fit(train, epochs, batchSize, shuffleSeed: seed,
+                history = model.Fit(train, epochs, batchSize, validation, shuffleSeed: seed,
                     onBatch: (epoch, done, total) =>
                     {
                         var task = tasks[epoch - 1];

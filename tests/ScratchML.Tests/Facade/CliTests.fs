@@ -111,4 +111,19 @@ let tests =
             Expect.equal code 0 "exit"
             Expect.stringContains out "diff" "lists diff"
         }
+        test "train mnist --plot writes the curve as a PNG" {
+            let folder = Path.Combine(Path.GetTempPath(), "scratchml-cli-" + System.Guid.NewGuid().ToString("N"))
+            try
+                let png = Path.Combine(folder, "loss.png")
+                let code, out, err =
+                    scratchml [ "train"; "mnist"; "--limit"; "300"; "--epochs"; "2"; "--hidden"; "16"
+                                "--out"; Path.Combine(folder, "m.safetensors"); "--plot"; png ]
+                Expect.equal code 0 err
+                Expect.stringContains out "plotted" "says where"
+                let bytes = File.ReadAllBytes png
+                Expect.sequenceEqual bytes[0..3] [| 0x89uy; 0x50uy; 0x4Euy; 0x47uy |] "PNG signature"
+                Expect.isFalse (File.Exists(png + ".tmp")) "no temp file left"
+            finally
+                if Directory.Exists folder then Directory.Delete(folder, true)
+        }
     ]
