@@ -27,30 +27,13 @@ type InitScheme =
 [<RequireQualifiedAccess>]
 module Buffers =
     /// A zero-filled contiguous tensor.
-    let zeros (dtype: DType) (shape: int[]) =
-        let n = Shape.numel shape
-        let storage = match dtype with DType.Float32 -> Storage.F32(Array.zeroCreate n) | DType.Float64 -> Storage.F64(Array.zeroCreate n)
-        Tensor(storage, Array.copy shape, Shape.rowMajorStrides shape, 0)
+    let zeros (dtype: DType) (shape: int[]) = Tensor.zeros dtype shape
 
     /// Element k (row-major) of any view, as a double.
-    let at (t: Tensor) (k: int) =
-        let mutable rest, pos = k, t.Offset
-        for axis in t.Rank - 1 .. -1 .. 0 do
-            pos <- pos + (rest % t.Shape[axis]) * t.Strides[axis]
-            rest <- rest / t.Shape[axis]
-        match t.Storage with
-        | Storage.F64 a -> a[pos]
-        | Storage.F32 a -> float a[pos]
+    let at (t: Tensor) (k: int) = t.At k
 
     /// A contiguous copy of `t` in `dtype` (the same tensor when nothing changes).
-    let convert (dtype: DType) (t: Tensor) =
-        if t.IsContiguous && t.DType = dtype then t
-        else
-            let r = zeros dtype t.Shape
-            match r.Storage with
-            | Storage.F32 a -> for k in 0 .. a.Length - 1 do a[k] <- float32 (at t k)
-            | Storage.F64 a -> for k in 0 .. a.Length - 1 do a[k] <- at t k
-            r
+    let convert (dtype: DType) (t: Tensor) = Tensor.contiguous (Tensor.astype dtype t)
 
     /// Copy rows `rows` of a contiguous [n; …] tensor into the first rows of `dest` (same dtype).
     let copyRows (source: Tensor) (rows: ReadOnlySpan<int>) (dest: Tensor) =

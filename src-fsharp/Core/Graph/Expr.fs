@@ -17,14 +17,7 @@ module internal TensorData =
     let scalar (c: float) = Tensor(Storage.F64 [| c |], [||], [||], 0)
     let full (shape: int[]) (c: float) =
         Tensor(Storage.F64 (Array.create (Shape.numel shape) c), Array.copy shape, Shape.rowMajorStrides shape, 0)
-    let at (i: int) (t: Tensor) =
-        let mutable rest, pos = i, t.Offset
-        for axis in t.Rank - 1 .. -1 .. 0 do
-            pos <- pos + (rest % t.Shape[axis]) * t.Strides[axis]
-            rest <- rest / t.Shape[axis]
-        match t.Storage with
-        | Storage.F64 a -> a[pos]
-        | Storage.F32 a -> float a[pos]
+    let at (i: int) (t: Tensor) = t.At i
 
 /// Shape inference: every op's output shape from its arguments' shapes, and the op with its
 /// axes normalised (negative axes counted from the end, sorted) so equal nodes intern equal.

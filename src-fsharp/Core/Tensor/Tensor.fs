@@ -42,6 +42,16 @@ type Tensor(storage: Storage, shape: int[], strides: int[], offset: int) =
     /// True when the view is the whole row-major storage, in order (kernels then use spans).
     member _.IsContiguous =
         offset = 0 && storage.Length = Shape.numel shape && strides = Shape.rowMajorStrides shape
+    /// Element k in row-major order of the view, as a double (any strides; slow, for reading
+    /// a few values — kernels never call it).
+    member this.At(k: int) : float =
+        let mutable rest, pos = k, offset
+        for axis in shape.Length - 1 .. -1 .. 0 do
+            pos <- pos + (rest % shape[axis]) * strides[axis]
+            rest <- rest / shape[axis]
+        match storage with
+        | Storage.F64 a -> a[pos]
+        | Storage.F32 a -> float a[pos]
     override this.ToString() = $"Tensor({this.DType}, {Shape.show shape})"
 
 /// One axis of a basic-indexing slice, as in Python/NumPy `x[1:3, ::2, 0]`.
