@@ -245,9 +245,6 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                     | _ -> let c = (if t.DType = dtype then t else Tensor.astype dtype t) in cache[i] <- c; c
                 | Kernel (Op.SumTo target, [| a |]) when Blocks.isRowSum values[a] (Array.ofList target) ->
                     Blocks.sumRows values[a] (Array.ofList target)
-                | Kernel (Op.MatMul, [| a; b |]) ->
-                    // a transposed view costs the GEMM more than copying it: O(mk) vs O(mnk)
-                    Tensor.matmul (Tensor.contiguous values[a]) (Tensor.contiguous values[b])
                 | Kernel (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a] ]
                 | Fused (inputs, steps, _, buffer) ->
                     fused values dtype node.Shape operands[i] inputs steps buffer
