@@ -41,6 +41,7 @@ explanation.
 #r "ScratchML.Bench.dll"
 #r "ScratchML.NN.dll"     // the MNIST network of section 6
 #r "SkiaSharp.dll"        // PNG encoding of the digit figure (ImageFile.toPng)
+#r "ScottPlot.dll"        // the bar chart of the tabular weights
 open System
 open System.IO
 open System.Text.Json
@@ -98,6 +99,29 @@ printfn "intercept %.4f, local prediction %.4f (model %.4f), weighted R² %.3f"
     local.Intercept local.LocalPrediction explanation.Prediction[1] local.Score
 (*** include-output ***)
 (**
+The same weights as a figure (ScottPlot; orange pushes towards "benign", blue towards
+"malignant"):
+*)
+let weightsFigure = Path.Combine(__SOURCE_DIRECTORY__, "output", "img", "lime-tabular.png")
+Directory.CreateDirectory(Path.GetDirectoryName weightsFigure) |> ignore
+let weightsPlot () =
+    let pairs = explanation.AsList 1 |> Array.rev   // largest |weight| drawn on top
+    use plot = new ScottPlot.Plot()
+    let bars = plot.Add.Bars(pairs |> Array.map snd)
+    bars.Horizontal <- true
+    for bar in bars.Bars do
+        bar.FillColor <- if bar.Value > 0.0 then ScottPlot.Colors.Orange else ScottPlot.Colors.SteelBlue
+    plot.Axes.Left.TickGenerator <-
+        ScottPlot.TickGenerators.NumericManual(Array.init pairs.Length float, pairs |> Array.map fst)
+    plot.Title($"LIME weights for row {row}, class {classNames[1]}")
+    plot.XLabel("weight (change in p)")
+    plot.SavePng(weightsFigure, 800, 400) |> ignore
+weightsPlot ()
+printfn "wrote img/%s (%d bytes)" (Path.GetFileName weightsFigure) (FileInfo(weightsFigure).Length)
+(*** include-output ***)
+(**
+![LIME's six weights for the tumour of row 410](img/lime-tabular.png)
+
 The bars are the local model's weights. A low weighted $R^2$ and a local prediction far from
 the model's own are LIME's way of saying that six binned features give only a rough linear
 picture of this model around this row — read the weights as tendencies, not as a decomposition.
