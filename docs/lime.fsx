@@ -333,8 +333,9 @@ printfn "wrote img/%s (%d bytes)" (Path.GetFileName digitFigure) (FileInfo(digit
 
 Test digit 0 is a 7, and LIME puts almost all of the evidence on the superpixels along the
 stroke — the horizontal bar and the diagonal. The background patches tinted in the figure
-(every red one included) have weights an order of magnitude smaller: blacking out black pixels
-changes nothing, so they only pick up the noise of the linear fit. As in the tabular case, the local model is a rough picture (its
+(every red one included) have much smaller weights: blacking out black pixels changes nothing,
+so they only pick up the noise of the linear fit. As in the tabular case, the local model is a
+rough picture (its
 prediction for the whole digit overshoots the model's probability, which is capped at 1);
 read the ranking of the stroke pieces, not the sum of the weights.
 
