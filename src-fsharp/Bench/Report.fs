@@ -19,6 +19,32 @@ type Result =
         let v = r.Value.ToString("G6", CultureInfo.InvariantCulture)
         $"RESULT workload={r.Workload} impl=scratchml metric={r.Metric} value={v}{extra}"
 
+/// The wall time of a phase whose calls may overlap (classifier batches on several threads):
+/// from the first call's start to the last call's end, so concurrent durations are not summed.
+type PhaseSpan() =
+    let clock = Stopwatch.StartNew()
+    let gate = obj ()
+    let mutable first, last = Double.MaxValue, 0.0
+
+    /// Forget the calls timed so far.
+    member _.Reset() =
+        first <- Double.MaxValue
+        last <- 0.0
+
+    /// Seconds from the first timed call's start to the last one's end.
+    member _.Seconds = last - first
+
+    /// `f`, timed into this span on every call (thread-safe).
+    member _.Wrap(f: 'a -> 'b) : 'a -> 'b =
+        fun x ->
+            let start = clock.Elapsed.TotalSeconds
+            let out = f x
+            let stop = clock.Elapsed.TotalSeconds
+            lock gate (fun () ->
+                first <- min first start
+                last <- max last stop)
+            out
+
 [<RequireQualifiedAccess>]
 module Report =
     /// Median of a non-empty sample (mean of the two middle values for an even count).

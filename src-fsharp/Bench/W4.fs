@@ -62,26 +62,15 @@ let run (threads: int) (emit: string -> unit) =
     build () |> ignore // warm-up
     let inits = [ for _ in 1 .. 5 -> Report.time (build >> ignore) ]
     let explainer = build ()
-    // The prediction phase's wall time: first batch start to last batch end (batches may run
-    // concurrently, so their durations are not summed).
-    let clock = Stopwatch.StartNew()
-    let gate = obj ()
-    let mutable first, last = Double.MaxValue, 0.0
-    let timed rows =
-        let start = clock.Elapsed.TotalSeconds
-        let out = predict rows
-        let stop = clock.Elapsed.TotalSeconds
-        lock gate (fun () ->
-            first <- min first start
-            last <- max last stop)
-        out
+    // The prediction phase's wall time (batches may run concurrently: see PhaseSpan).
+    let span = PhaseSpan()
+    let timed = span.Wrap predict
     let explain (row: int) =
         let instance = Array.init d (fun j -> data[row, j])
         let opts = { Tabular.explainDefaults with Seed = uint64 row; Batching = { BatchSize = (if threads > 1 then 2500 else Int32.MaxValue); Parallel = threads > 1 } }
-        first <- Double.MaxValue
-        last <- 0.0
+        span.Reset()
         let total = Report.time (fun () -> Tabular.explain explainer instance timed opts |> ignore)
-        total, last - first
+        total, span.Seconds
     // Warm-up: explain for at least 2 s so the JIT's tiered compilation reaches optimised code.
     let warm = Stopwatch.StartNew()
     while warm.Elapsed.TotalSeconds < 2.0 do explain 400 |> ignore
