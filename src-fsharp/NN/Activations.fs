@@ -23,11 +23,7 @@ module Activations =
 
     /// A parameter-free layer applying `activation`, named after it (e.g. "relu2").
     let layer (name: string) (activation: Activation) : Layer =
-        { Spec = LayerSpec.Activation activation
-          Name = name
-          Parameters = []
-          Masks = []
-          Forward = fun _ x -> apply activation x }
+        Layer.stateless name (LayerSpec.Activation activation) (fun _ x -> apply activation x)
 
     /// The lower-case name of an activation ("relu", "leaky_relu", "log_softmax", …).
     let name (activation: Activation) =

@@ -7,6 +7,8 @@
 ///   {"format":1,"input":[784],"dtype":"float32","seed":0,
 ///    "layers":[{"type":"dense","inputs":784,"outputs":256},{"type":"relu"},
 ///              {"type":"dropout","p":0.5},{"type":"leaky_relu","slope":0.01},{"type":"flatten"}]}
+/// Convolution, pooling, embedding and recurrent layers carry PyTorch's constructor arguments
+/// by PyTorch's names (in_channels, kernel_size, stride, padding, …, hidden_size, num_layers).
 namespace ScratchML.NN
 
 open System
@@ -33,6 +35,47 @@ module Checkpoint =
         | "log_softmax" -> Activation.LogSoftmax
         | other -> raise (FormatException $"unknown layer type '{other}'")
 
+    /// PyTorch's names of the recurrent kinds: "rnn_tanh", "rnn_relu", "lstm", "gru".
+    let private recurrentKind (kind: CellKind) =
+        match kind with
+        | CellKind.RnnTanh -> "rnn_tanh"
+        | CellKind.RnnRelu -> "rnn_relu"
+        | CellKind.Lstm -> "lstm"
+        | CellKind.Gru -> "gru"
+
+    let private pair (w: Utf8JsonWriter) (name: string) ((a, b): int * int) =
+        w.WriteStartArray name
+        w.WriteNumberValue a
+        w.WriteNumberValue b
+        w.WriteEndArray()
+
+    let private poolFields (w: Utf8JsonWriter) (pool: Pool2dSpec) =
+        pair w "kernel_size" pool.Kernel; pair w "stride" pool.Stride; pair w "padding" pool.Padding
+        w.WriteBoolean("ceil_mode", pool.CeilMode)
+
+    let private readPair (layer: JsonElement) (name: string) =
+        match [ for v in layer.GetProperty(name).EnumerateArray() -> v.GetInt32() ] with
+        | [ a; b ] -> a, b
+        | _ -> raise (FormatException $"'{name}' must hold two integers")
+
+    let private readPool (layer: JsonElement) =
+        { Kernel = readPair layer "kernel_size"; Stride = readPair layer "stride"
+          Padding = readPair layer "padding"; CeilMode = layer.GetProperty("ceil_mode").GetBoolean() }
+
+    let private readRecurrent (kind: CellKind) (layer: JsonElement) =
+        let spec =
+            { Kind = kind; InputSize = layer.GetProperty("input_size").GetInt32()
+              HiddenSize = layer.GetProperty("hidden_size").GetInt32()
+              NumLayers = layer.GetProperty("num_layers").GetInt32()
+              Bidirectional = layer.GetProperty("bidirectional").GetBoolean()
+              BatchFirst = true; Bias = layer.GetProperty("bias").GetBoolean() }
+        let readout =
+            match layer.GetProperty("readout").GetString() with
+            | "last" -> Readout.Last
+            | "sequence" -> Readout.Sequence
+            | other -> raise (FormatException $"unknown readout '{other}'")
+        LayerSpec.Recurrent (spec, readout)
+
     /// The architecture of a model as one JSON object (see the file comment).
     let architecture (model: Model) : string =
         use stream = new MemoryStream()
@@ -55,6 +98,23 @@ module Checkpoint =
                 match a with Activation.LeakyRelu slope -> w.WriteNumber("slope", slope) | _ -> ()
             | LayerSpec.Dropout p -> w.WriteString("type", "dropout"); w.WriteNumber("p", p)
             | LayerSpec.Flatten -> w.WriteString("type", "flatten")
+            | LayerSpec.Conv2d (inputs, outputs, kernel, conv) ->
+                w.WriteString("type", "conv2d"); w.WriteNumber("in_channels", inputs)
+                w.WriteNumber("out_channels", outputs); pair w "kernel_size" kernel; pair w "stride" conv.Stride
+                pair w "padding" conv.Padding; pair w "dilation" conv.Dilation; w.WriteNumber("groups", conv.Groups)
+            | LayerSpec.MaxPool2d pool -> w.WriteString("type", "max_pool2d"); poolFields w pool
+            | LayerSpec.AvgPool2d (pool, countIncludePad) ->
+                w.WriteString("type", "avg_pool2d"); poolFields w pool; w.WriteBoolean("count_include_pad", countIncludePad)
+            | LayerSpec.BatchNorm2d (channels, eps, momentum) ->
+                w.WriteString("type", "batch_norm2d"); w.WriteNumber("channels", channels)
+                w.WriteNumber("eps", eps); w.WriteNumber("momentum", momentum)
+            | LayerSpec.Embedding (vocabulary, dimension) ->
+                w.WriteString("type", "embedding"); w.WriteNumber("vocabulary", vocabulary); w.WriteNumber("dimension", dimension)
+            | LayerSpec.Recurrent (s, readout) ->
+                w.WriteString("type", recurrentKind s.Kind); w.WriteNumber("input_size", s.InputSize)
+                w.WriteNumber("hidden_size", s.HiddenSize); w.WriteNumber("num_layers", s.NumLayers)
+                w.WriteBoolean("bidirectional", s.Bidirectional); w.WriteBoolean("bias", s.Bias)
+                w.WriteString("readout", (match readout with Readout.Last -> "last" | Readout.Sequence -> "sequence"))
             w.WriteEndObject()
         w.WriteEndArray()
         w.WriteEndObject()
@@ -78,6 +138,21 @@ module Checkpoint =
                 | "dense" -> LayerSpec.Dense (layer.GetProperty("inputs").GetInt32(), layer.GetProperty("outputs").GetInt32())
                 | "dropout" -> LayerSpec.Dropout (layer.GetProperty("p").GetDouble())
                 | "flatten" -> LayerSpec.Flatten
+                | "conv2d" ->
+                    let stride, padding, dilation = readPair layer "stride", readPair layer "padding", readPair layer "dilation"
+                    let conv = { Stride = stride; Padding = padding; Dilation = dilation; Groups = layer.GetProperty("groups").GetInt32() }
+                    LayerSpec.Conv2d (layer.GetProperty("in_channels").GetInt32(), layer.GetProperty("out_channels").GetInt32(),
+                                      readPair layer "kernel_size", conv)
+                | "max_pool2d" -> LayerSpec.MaxPool2d (readPool layer)
+                | "avg_pool2d" -> LayerSpec.AvgPool2d (readPool layer, layer.GetProperty("count_include_pad").GetBoolean())
+                | "batch_norm2d" ->
+                    LayerSpec.BatchNorm2d (layer.GetProperty("channels").GetInt32(), layer.GetProperty("eps").GetDouble(),
+                                           layer.GetProperty("momentum").GetDouble())
+                | "embedding" -> LayerSpec.Embedding (layer.GetProperty("vocabulary").GetInt32(), layer.GetProperty("dimension").GetInt32())
+                | "rnn_tanh" -> readRecurrent CellKind.RnnTanh layer
+                | "rnn_relu" -> readRecurrent CellKind.RnnRelu layer
+                | "lstm" -> readRecurrent CellKind.Lstm layer
+                | "gru" -> readRecurrent CellKind.Gru layer
                 | name -> LayerSpec.Activation (activationOf name layer) ]
         specs, input, dtype, root.GetProperty("seed").GetInt32()
 

@@ -20,8 +20,7 @@ module Dense =
             invalidArg "inputs" $"a dense layer needs positive sizes, got {inputs} → {outputs}"
         let weight = Expr.var $"{name}.weight" [| outputs; inputs |]
         let bias = Expr.var $"{name}.bias" [| outputs |]
-        { Spec = LayerSpec.Dense (inputs, outputs)
-          Name = name
-          Parameters = [ { Var = weight; FanIn = inputs }; { Var = bias; FanIn = inputs } ]
-          Masks = []
-          Forward = fun _ x -> apply weight bias x }
+        { Layer.stateless name (LayerSpec.Dense (inputs, outputs)) (fun _ x -> apply weight bias x) with
+            Parameters =
+                [ { Var = weight; FanIn = inputs; Init = ParameterInit.FanIn }
+                  { Var = bias; FanIn = inputs; Init = ParameterInit.FanIn } ] }

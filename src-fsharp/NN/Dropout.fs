@@ -14,16 +14,12 @@ module Dropout =
     let layer (name: string) (p: float) : Layer =
         if not (p >= 0.0 && p < 1.0) then invalidArg "p" $"dropout probability must be in [0, 1), got {p}"
         let maskName = $"{name}.mask"
-        { Spec = LayerSpec.Dropout p
-          Name = name
-          Parameters = []
-          Masks = [ { Name = maskName; Keep = 1.0 - p } ]
-          Forward =
-            fun mode x ->
-                match mode with
-                | Mode.Eval -> x
-                | Mode.Train when p = 0.0 -> x
-                | Mode.Train -> x * Expr.var maskName x.Shape }
+        let forward mode (x: Expr) =
+            match mode with
+            | Mode.Eval -> x
+            | Mode.Train when p = 0.0 -> x
+            | Mode.Train -> x * Expr.var maskName x.Shape
+        { Layer.stateless name (LayerSpec.Dropout p) forward with Masks = [ { Name = maskName; Keep = 1.0 - p } ] }
 
     /// Fill a mask's storage: each element 1/keep with probability keep, else 0, one uniform()
     /// per element in row-major order (uniform() < keep keeps the element).
@@ -42,11 +38,6 @@ module Dropout =
 module Flatten =
     /// The flatten layer (no parameters); a reshape, so its gradient is the reshape back.
     let layer (name: string) : Layer =
-        { Spec = LayerSpec.Flatten
-          Name = name
-          Parameters = []
-          Masks = []
-          Forward =
-            fun _ x ->
-                if x.Rank < 1 then invalidArg "x" "flatten needs a batch axis"
-                if x.Rank = 2 then x else Expr.reshape [| x.Shape[0]; -1 |] x }
+        Layer.stateless name LayerSpec.Flatten (fun _ x ->
+            if x.Rank < 1 then invalidArg "x" "flatten needs a batch axis"
+            if x.Rank = 2 then x else Expr.reshape [| x.Shape[0]; -1 |] x)

@@ -41,6 +41,10 @@ module Init =
     let zeros (dtype: DType) (shape: int[]) =
         ofValues dtype shape (Array.zeroCreate (Shape.numel shape))
 
+    /// Every element `value`.
+    let constant (dtype: DType) (value: float) (shape: int[]) =
+        ofValues dtype shape (Array.create (Shape.numel shape) value)
+
     /// U(−bound, bound): each element (2·uniform() − 1)·bound, computed in double, rounded once
     /// to the dtype (for float32 this is exactly SplitMix64.symmetric(bound)).
     let uniform (rng: SplitMix64) (dtype: DType) (bound: float) (shape: int[]) =

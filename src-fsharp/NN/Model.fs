@@ -85,17 +85,26 @@ module Model =
     let initialValues (scheme: InitScheme) (dtype: DType) (seed: int) (network: Sequential) =
         let parameters = network.Parameters
         let isWeight (p: Parameter) = p.Shape.Length >= 2
+        // a parameter that is not fan-in based is drawn as its layer says under every scheme
+        let own rng (p: Parameter) =
+            match p.Init with
+            | ParameterInit.FanIn -> None
+            | ParameterInit.Uniform bound -> Some (Init.uniform rng dtype bound p.Shape)
+            | ParameterInit.Normal std -> Some (Init.normal rng dtype std p.Shape)
+            | ParameterInit.Constant value -> Some (Init.constant dtype value p.Shape)
         match scheme with
         | InitScheme.Splitmix -> Init.splitmix dtype [ for p in parameters -> p.Shape, p.FanIn ]
         | InitScheme.PyTorch ->
             let rng = SplitMix64(uint64 seed)
             [ for p in parameters ->
-                if isWeight p then Init.pytorchWeight rng dtype p.Shape
-                else Init.pytorchBias rng dtype p.FanIn p.Shape ]
+                own rng p |> Option.defaultWith (fun () ->
+                    if isWeight p then Init.pytorchWeight rng dtype p.Shape
+                    else Init.pytorchBias rng dtype p.FanIn p.Shape) ]
         | InitScheme.Xavier ->
             let rng = SplitMix64(uint64 seed)
             [ for p in parameters ->
-                if isWeight p then Init.xavierUniform rng dtype 1.0 p.Shape else Init.zeros dtype p.Shape ]
+                own rng p |> Option.defaultWith (fun () ->
+                    if isWeight p then Init.xavierUniform rng dtype 1.0 p.Shape else Init.zeros dtype p.Shape) ]
 
     /// A model of `network` for examples of `inputShape`, initialised by `scheme` from `seed`.
     let create (network: Sequential) (inputShape: int[]) (dtype: DType) (scheme: InitScheme) (seed: int) =

@@ -11,6 +11,8 @@ type Sequential =
     member s.Parameters = s.Layers |> List.collect (fun l -> l.Parameters)
     /// Every dropout mask the network reads in training.
     member s.Masks = s.Layers |> List.collect (fun l -> l.Masks)
+    /// Every buffer (running statistics), layer by layer.
+    member s.Buffers = s.Layers |> List.collect (fun l -> l.Buffers)
     /// The architecture, as saved beside the weights.
     member s.Specs = s.Layers |> List.map (fun l -> l.Spec)
 
@@ -31,6 +33,12 @@ module Sequential =
             | LayerSpec.Activation a -> Activations.layer (nameFor (Activations.name a)) a
             | LayerSpec.Dropout p -> Dropout.layer (nameFor "dropout") p
             | LayerSpec.Flatten -> Flatten.layer (nameFor "flatten")
+            | LayerSpec.Conv2d (inputs, outputs, kernel, conv) -> Conv2d.layer (nameFor "conv") inputs outputs kernel conv
+            | LayerSpec.MaxPool2d pool -> Pool2d.max (nameFor "maxpool") pool
+            | LayerSpec.AvgPool2d (pool, countIncludePad) -> Pool2d.average (nameFor "avgpool") pool countIncludePad
+            | LayerSpec.BatchNorm2d _ -> raise (System.NotSupportedException "BatchNorm2d is not built yet (issue 8)")
+            | LayerSpec.Embedding (vocabulary, dimension) -> SequenceLayers.embedding (nameFor "embedding") vocabulary dimension
+            | LayerSpec.Recurrent (spec, readout) -> SequenceLayers.recurrent (nameFor (SequenceLayers.kindName spec.Kind)) spec readout
         { Layers = specs |> List.map build }
 
     /// The multi-layer perceptron inputs → hidden₁ → … → outputs with `activation` between
@@ -46,3 +54,10 @@ module Sequential =
     /// The network's output expression for input x: y = fₙ(…f₁(x)) in the given mode.
     let forward (mode: Mode) (net: Sequential) (x: Expr) : Expr =
         net.Layers |> List.fold (fun h layer -> layer.Forward mode h) x
+
+    /// The buffer updates of a training step on input x: each layer's `Updates` applied to
+    /// that layer's input in the training graph, as (buffer name, new value) pairs.
+    let updates (net: Sequential) (x: Expr) : (string * Expr) list =
+        let _, found =
+            net.Layers |> List.fold (fun (h, acc) layer -> layer.Forward Mode.Train h, acc @ layer.Updates h) (x, [])
+        found

@@ -68,6 +68,33 @@ let tests =
                 Expect.equal (values (Model.predict loaded xor.X)) (values (Model.predict model xor.X)) "predictions"
             finally File.Delete path
         }
+        test "a CNN and an embedding + LSTM model round-trip through a file" {
+            let roundTrip (net: Sequential) (input: int[]) (x: Tensor) =
+                let model = Model.create net input DType.Float64 InitScheme.PyTorch 3
+                let path = Path.Combine(Path.GetTempPath(), $"scratchml-model-{Guid.NewGuid()}.safetensors")
+                try
+                    Checkpoint.save path model
+                    let loaded = Checkpoint.load path
+                    Expect.equal loaded.Network.Specs model.Network.Specs "architecture"
+                    Expect.equal (values (Model.predict loaded x)) (values (Model.predict model x)) "predictions"
+                    Model.predict model x
+                finally File.Delete path
+            let cnn =
+                Sequential.ofSpecs
+                    [ LayerSpec.Conv2d (1, 2, (3, 3), { Conv2dSpec.Default with Padding = (1, 1) }); LayerSpec.Activation Activation.Relu
+                      LayerSpec.MaxPool2d (Pool2dSpec.Square 2); LayerSpec.AvgPool2d (Pool2dSpec.Square 2, true)
+                      LayerSpec.Flatten; LayerSpec.Dense (2, 3) ]
+            Expect.equal [ for p in cnn.Parameters -> p.Name ] [ "conv1.weight"; "conv1.bias"; "fc1.weight"; "fc1.bias" ] "PyTorch-style names"
+            let images = Tensor.ofArray [| 2; 1; 4; 4 |] (Array.init 32 (fun i -> float (i % 7) / 7.0))
+            Expect.equal (roundTrip cnn [| 1; 4; 4 |] images).Shape [| 2; 3 |] "logits"
+            let lstm = { Recurrent.spec CellKind.Lstm 4 5 with NumLayers = 2; Bidirectional = true }
+            let rnn =
+                Sequential.ofSpecs [ LayerSpec.Embedding (10, 4); LayerSpec.Recurrent (lstm, Readout.Last); LayerSpec.Dense (10, 2) ]
+            Expect.equal (rnn.Parameters |> List.map (fun p -> p.Name) |> List.take 3)
+                [ "embedding1.weight"; "lstm1.weight_ih_l0"; "lstm1.weight_hh_l0" ] "PyTorch-style names"
+            let ids = Tensor.ofArray [| 3; 6 |] (Array.init 18 (fun i -> float (i * 7 % 10)))
+            Expect.equal (roundTrip rnn [| 6 |] ids).Shape [| 3; 2 |] "logits from h_T of both directions"
+        }
         test "loading a safetensors file without an architecture is a clear error" {
             let path = Path.Combine(Path.GetTempPath(), $"scratchml-bare-{Guid.NewGuid()}.safetensors")
             try
