@@ -21,7 +21,13 @@ public abstract class Layer
         Spec.Dense d => new Dense(d.inputs, d.outputs),
         Spec.Dropout d => new Dropout(d.p),
         Spec.Activation a => new Activation(a.Item),
-        _ => new Flatten(),
+        Spec.Conv2d c => Conv2d.FromSpec(c),
+        Spec.MaxPool2d m => new MaxPool2d(m.pool.Kernel.Item1, m.pool.Stride.Item1),
+        Spec.AvgPool2d a => new AvgPool2d(a.pool.Kernel.Item1, a.pool.Stride.Item1),
+        Spec.Embedding e => new Embedding(e.vocabulary, e.dimension),
+        Spec.Recurrent r => RecurrentLayer.FromSpec(r),
+        _ when spec.IsFlatten => new Flatten(),
+        _ => throw new NotSupportedException($"no facade layer for {spec}"),
     };
 }
 

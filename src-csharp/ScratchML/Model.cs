@@ -64,6 +64,31 @@ public sealed class Model
         _model = Fs.ModelModule.create(Fs.SequentialModule.ofSpecs(specs), new[] { first.Inputs }, dtype, Fs.InitScheme.PyTorch, seed);
     }
 
+    /// <summary>Creates a model for inputs of a given shape (one example, without the batch axis),
+    /// e.g. [1, 28, 28] for a CNN on MNIST or [T] token ids for an embedding, with PyTorch's
+    /// default initialisation drawn from <paramref name="seed"/>.</summary>
+    /// <param name="network">The layers.</param>
+    /// <param name="inputShape">Shape of one example.</param>
+    /// <param name="seed">Seed of the initial weights, dropout masks and shuffling.</param>
+    /// <param name="doublePrecision">Compute in float64 instead of float32.</param>
+    /// <exception cref="ArgumentException">The shape is empty or has a size below 1, or the layers do not fit it.</exception>
+    /// <example><code>var cnn = new Model(new Sequential(new Conv2d(1, 8, 5), Activation.Relu, new MaxPool2d(2), new Flatten(), new Dense(8 * 12 * 12, 10)), new[] { 1, 28, 28 });</code></example>
+    public Model(Sequential network, int[] inputShape, int seed = 0, bool doublePrecision = false)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(inputShape);
+        if (inputShape.Length == 0 || inputShape.Any(d => d < 1))
+            throw new ArgumentException($"input shape must be positive sizes, got [{string.Join(", ", inputShape)}]", nameof(inputShape));
+        var specs = ListModule.OfSeq(network.Layers.Select(l => l.Spec));
+        var dtype = doublePrecision ? DType.Float64 : DType.Float32;
+        _model = Fs.ModelModule.create(Fs.SequentialModule.ofSpecs(specs), inputShape.ToArray(), dtype, Fs.InitScheme.PyTorch, seed);
+        try { Fs.ModelModule.outputShape(_model); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ShapeError)
+        {
+            throw new ArgumentException($"the layers do not fit inputs of shape [{string.Join(", ", inputShape)}]: {e.Message}", nameof(inputShape), e);
+        }
+    }
+
     private Model(Fs.Model model) => _model = model;
 
     /// <summary>The layers.</summary>

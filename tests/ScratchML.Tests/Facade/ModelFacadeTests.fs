@@ -34,7 +34,9 @@ let tests =
                           typeof<ScratchML.Activation>; typeof<ScratchML.Dropout>; typeof<ScratchML.Flatten>
                           typeof<ScratchML.Optimizer>; typeof<ScratchML.Sgd>; typeof<ScratchML.Adam>; typeof<ScratchML.RmsProp>
                           typeof<ScratchML.Adagrad>; typeof<ScratchML.EpochResult>; typeof<ScratchML.EvaluationResult>
-                          typeof<ScratchML.DigitSet>; typeof<ScratchML.Mnist> ]
+                          typeof<ScratchML.DigitSet>; typeof<ScratchML.Mnist>; typeof<ScratchML.Conv2d>
+                          typeof<ScratchML.MaxPool2d>; typeof<ScratchML.AvgPool2d>; typeof<ScratchML.Embedding>
+                          typeof<ScratchML.RecurrentLayer>; typeof<ScratchML.Lstm>; typeof<ScratchML.Gru>; typeof<ScratchML.Rnn> ]
             let offenders =
                 [ for t in types do
                     for e in exposed t do
@@ -54,6 +56,23 @@ let tests =
                 let loaded = ScratchML.Model.Load path
                 Expect.equal (loaded.PredictProbabilities xorX) (model.PredictProbabilities xorX) "identical probabilities"
                 Expect.equal (string loaded.Network) (string model.Network) "architecture"
+            finally File.Delete path
+        }
+        test "CNN and LSTM networks from C#: shapes checked, described, saved and loaded" {
+            let cnn = ScratchML.Sequential(ScratchML.Conv2d(1, 4, 3, padding = 1), ScratchML.Activation.Relu, ScratchML.MaxPool2d(2),
+                                           ScratchML.AvgPool2d(2), ScratchML.Flatten(), ScratchML.Dense(4 * 2 * 2, 3))
+            let model = ScratchML.Model(cnn, [| 1; 8; 8 |], seed = 1)
+            Expect.equal (string model.Network) "Conv2d(1 → 4, 3×3, padding 1) → relu → MaxPool2d(2) → AvgPool2d(2) → Flatten → Dense(16 → 3)" "description"
+            Expect.equal model.ParameterCount (4 * 9 + 4 + 16 * 3 + 3) "parameters"
+            let e = Expect.throwsC (fun () -> ScratchML.Model(cnn, [| 1; 6; 6 |]) |> ignore) id
+            Expect.equal (e :?> ArgumentException).ParamName "inputShape" "a shape the layers do not fit"
+            let rnn = ScratchML.Sequential(ScratchML.Embedding(20, 4), ScratchML.Gru(4, 6, bidirectional = true), ScratchML.Dense(12, 2))
+            let model = ScratchML.Model(rnn, [| 5 |], seed = 2)
+            Expect.equal model.ParameterCount (80 + 2 * (18 * 4 + 18 * 6 + 36) + 26) "GRU parameters as PyTorch counts them"
+            let path = Path.Combine(Path.GetTempPath(), $"scratchml-facade-{Guid.NewGuid()}.safetensors")
+            try
+                model.Save path
+                Expect.equal (string (ScratchML.Model.Load path).Network) "Embedding(20 × 4) → Gru(4 → 6, bidirectional) → Dense(12 → 2)" "loaded"
             finally File.Delete path
         }
         test "bad arguments name the parameter" {
