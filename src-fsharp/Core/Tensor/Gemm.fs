@@ -1,21 +1,27 @@
 /// GEMM, C = A·B, written by hand: packing, cache blocking, a register micro-kernel, 2 threads.
-/// Layer: Tensor (uses GemmKernels.fs). Read next: the Tensor ops (matmul calls sgemm/dgemm).
+/// Layer: Tensor (uses GemmKernels, GemmKernelsAvx512, GemmPack, GemmWorkers). Read next: the
+/// Tensor ops (matmul calls sgemm/dgemm).
 ///
 /// Why not three nested loops: a naive loop loads ~2 numbers per multiply-add, from wherever
-/// they lie in memory. A Zen 3 core can do 2 FMAs of 8 float32 lanes per cycle (32 flops) but
-/// load only ~2 vectors per cycle, and from L2/L3 far fewer. The cure has three parts:
-/// 1. Register blocking: a micro-kernel keeps an MR×NR tile of C in registers (6×16 float32,
-///    6×8 float64, 12 ymm registers) and per step p loads MR values of A and NR of B for
-///    MR·NR multiply-adds — 96 FMA lanes per 22 loaded numbers instead of 1 per 2.
-/// 2. Packing: the A rows and B columns a micro-kernel reads are copied once into contiguous
-///    "micro-panels" (A: MR rows, stored column by column; B: NR columns, stored row by row),
-///    so the kernel streams them with unit stride whatever the caller's strides are (a
+/// they lie in memory. A Zen 3 or Zen 4 core can do 2 FMAs of 8 float32 lanes per cycle (32
+/// flops) but load only 2–3 vectors per cycle, and from L2/L3 far fewer. The cure has 3 parts:
+/// 1. Register blocking: a micro-kernel keeps an MR×NR tile of C in registers and per step p
+///    loads MR values of A and NR of B for MR·NR multiply-adds. AVX2 (16 ymm registers): 6×16
+///    float32 / 6×8 float64, 96 FMA lanes per 22 loaded numbers instead of 1 per 2. AVX-512
+///    (32 zmm registers): 12×32 / 12×16, 384 FMA lanes per 44 numbers (GemmKernelsAvx512.fs).
+/// 2. Packing (GemmPack.fs): the A rows and B columns a micro-kernel reads are copied once into
+///    contiguous "micro-panels" (A: MR rows, stored column by column; B: NR columns, stored row
+///    by row), so the kernel streams them with unit stride whatever the caller's strides are (a
 ///    transposed view is just another pair of strides) and edges are zero-padded to full tiles.
-/// 3. Cache blocking (the BLIS loop nest): k is cut into blocks of KC, the rows of A into
+///    Each packed number is then used NR (A) or MC (B) times, so packing costs O(1/NR) per flop.
+/// 3. Cache blocking (the BLIS loop nest below): k is cut into blocks of KC, the rows of A into
 ///    blocks of MC, the columns of B into blocks of NC, so that
-///      - one B micro-panel (KC×NR) stays in L1 (32 KiB) while MC/MR A micro-panels pass it;
-///      - the packed A block (MC×KC) stays in L2 (512 KiB) while all NC/NR B panels pass it;
-///      - the packed B block (KC×NC) lives in L3 and is reused by every A block.
+///      - one B micro-panel (KC×NR) stays in L1 or L2 while MC/MR A micro-panels pass it;
+///      - the packed A block (MC×KC) stays in L2 while all NC/NR B micro-panels pass it;
+///      - the packed B block (KC×NC) lives in L2/L3 and is reused by every A block.
+///    Loop order, outside in: jc (NC columns) → pc (KC of k; pack B) → ic (MC rows; pack A) →
+///    jr (NR columns) → ir (MR rows) → the micro-kernel's p loop over KC.
+/// Large products are split between threads by blocks of C rows (or columns) — GemmWorkers.fs.
 namespace ScratchML
 
 #nowarn "9" // NativePtr: unverifiable pointer code, on purpose (arrays are pinned by `fixed`)
@@ -73,14 +79,14 @@ module Gemm =
         | _ -> [ GemmPath.Avx512; GemmPath.Avx2 ] |> List.tryFind supports
                |> Option.defaultValue GemmPath.Portable
 
-    /// Below this many multiply-adds (m·n·k) a product stays on one thread. Measured on the
-    /// 2-core machine (W0): PLACEHOLDER.
-    let mutable internal parallelThreshold = 320L * 320L * 320L
-
-    let private env (name: string) (fallback: int) =
-        match Environment.GetEnvironmentVariable name with
-        | null | "" -> fallback
-        | v -> int v
+    /// Below this many multiply-adds (m·n·k) a product stays on one thread. With Task.Run a
+    /// 256³ product ran slower on two threads than on one (1.3–1.8 ms against 0.37), so the
+    /// split started above 320³. A persistent worker (GemmWorkers.fs) costs a wake-up instead
+    /// (microseconds when it is still spinning, a futex wake when asleep) beside the 0.15 ms a
+    /// half of 256³ float32 takes, so the split now starts at 200³ (~0.14 ms on one thread):
+    /// n = 256 uses both cores. On a machine whose other core is busy the second half waits
+    /// for a time slice (measured here under load ~20: 256³ split 6% slower than unsplit).
+    let mutable internal parallelThreshold = 200L * 200L * 200L
 
     let inline private roundUp x step = (x + step - 1) / step * step
 
@@ -183,15 +189,34 @@ module Gemm =
                     let c0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pc) (cOff + i0 * ldc + j0)
                     run rows cols k a0 aRs aCs b0 bRs bCs c0 ldc)
 
-    // BLOCKS PLACEHOLDER
-    let mutable internal kc32 = env "GEMM_KC32" 384
-    let mutable internal mc32 = env "GEMM_MC32" 96
-    let mutable internal kc64 = env "GEMM_KC64" 384
-    let mutable internal mc64 = env "GEMM_MC64" 48
-    let mutable internal kc32z = env "GEMM_KC32Z" 256
-    let mutable internal mc32z = env "GEMM_MC32Z" 96
-    let mutable internal kc64z = env "GEMM_KC64Z" 256
-    let mutable internal mc64z = env "GEMM_MC64Z" 48
+    // Block sizes. This machine is an AMD Zen 4 core: 32 KiB L1d, 1 MiB L2, a 32 MiB L3 shared.
+    // AVX2 path (6×16 float32, 6×8 float64 tiles), tuned on Zen 3 (512 KiB L2):
+    //   KC·NR = 384·16·4 B = 384·8·8 B = 24 KiB of B micro-panel in L1, MC·KC = 96·384·4 B =
+    //   48·384·8 B = 144 KiB of A block in L2. Measured at n = 1024: KC 384 with MC 96 beat KC 256
+    //   with MC 144 by ~2% (C is reloaded once per k block); MC 288, KC 128, NC 512 were 5–10% slower.
+    // AVX-512 path (12×32 float32, 12×16 float64 tiles): a step of p reads 2 zmm of B (128 bytes)
+    //   per 24 FMA cycles, ~5 bytes a cycle, which L2 delivers easily — so the B micro-panel need
+    //   not stay in L1, and the blocks are chosen by measurement (W0 sizes, thread CPU time, best of
+    //   runs on the loaded machine, ±3% noise): KC 256 with MC 96 (float32: 96 KiB A block) or MC 48
+    //   (float64: 96 KiB). KC 192 and 512, MC 48–192 and NC 256–1024 were the same or slower.
+    // MC is a multiple of both MRs (6 and 12), so only the last block of rows has an edge tile.
+    // NC only matters beyond n = 4080: the packed B block (4–12 MiB) then sits in L3.
+    [<Literal>]
+    let private KC32 = 384
+    [<Literal>]
+    let private MC32 = 96
+    [<Literal>]
+    let private KC64 = 384
+    [<Literal>]
+    let private MC64 = 48
+    [<Literal>]
+    let private KC32Z = 256
+    [<Literal>]
+    let private MC32Z = 96
+    [<Literal>]
+    let private KC64Z = 256
+    [<Literal>]
+    let private MC64Z = 48
     [<Literal>]
     let private NC = 4080
 
@@ -200,30 +225,30 @@ module Gemm =
     // which a 0.3 ms product would otherwise spend its first ~100 calls in.
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let private serial32Avx512 m n k a aRs aCs b bRs bCs c ldc =
-        serial true GemmKernelsAvx512.MR GemmKernelsAvx512.NR32 kc32z mc32z NC
+        serial true GemmKernelsAvx512.MR GemmKernelsAvx512.NR32 KC32Z MC32Z NC
             GemmKernelsAvx512.tile32 m n k a aRs aCs b bRs bCs c ldc
 
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let private serial32Avx2 m n k a aRs aCs b bRs bCs c ldc =
-        serial true GemmKernels.MR GemmKernels.NR32 kc32 mc32 NC GemmKernels.tile32Avx
+        serial true GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC GemmKernels.tile32Avx
             m n k a aRs aCs b bRs bCs c ldc
 
     let private serial32Portable m n k a aRs aCs b bRs bCs c ldc =
-        serial false GemmKernels.MR GemmKernels.NR32 kc32 mc32 NC GemmKernels.tile32Scalar
+        serial false GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC GemmKernels.tile32Scalar
             m n k a aRs aCs b bRs bCs c ldc
 
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let private serial64Avx512 m n k a aRs aCs b bRs bCs c ldc =
-        serial true GemmKernelsAvx512.MR GemmKernelsAvx512.NR64 kc64z mc64z NC
+        serial true GemmKernelsAvx512.MR GemmKernelsAvx512.NR64 KC64Z MC64Z NC
             GemmKernelsAvx512.tile64 m n k a aRs aCs b bRs bCs c ldc
 
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let private serial64Avx2 m n k a aRs aCs b bRs bCs c ldc =
-        serial true GemmKernels.MR GemmKernels.NR64 kc64 mc64 NC GemmKernels.tile64Avx
+        serial true GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC GemmKernels.tile64Avx
             m n k a aRs aCs b bRs bCs c ldc
 
     let private serial64Portable m n k a aRs aCs b bRs bCs c ldc =
-        serial false GemmKernels.MR GemmKernels.NR64 kc64 mc64 NC GemmKernels.tile64Scalar
+        serial false GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC GemmKernels.tile64Scalar
             m n k a aRs aCs b bRs bCs c ldc
 
     /// The float32 path: (MR, NR, one thread's product with that path's kernel and blocks).
