@@ -64,7 +64,8 @@ module W0 =
         line "clock_ghz" clock [ "source", source ]
         let per256, per512 = FmaPeak.flopsPerCycle clock
         for bits, measured in [ 256, per256; 512, per512 ] do
-            measured |> Option.iter (fun f -> line "fma_f32_flops_per_cycle" f [ "bits", string bits ])
+            measured
+            |> Option.iter (fun f -> line "fma_f32_flops_per_cycle" f [ "bits", string bits ])
         // 512-bit lanes count only if they really double the flops per cycle (not on Zen 4)
         let bits =
             match per256, per512 with

@@ -111,7 +111,8 @@ module Gemm =
                 GemmPack.packB vector nr kc nc (NativePtr.add b (pc * bRs + jc * bCs)) bRs bCs bp
                 for ic in 0 .. mcMax .. m - 1 do
                     let mc = min mcMax (m - ic)
-                    GemmPack.packA vector mr mc kc (NativePtr.add a (ic * aRs + pc * aCs)) aRs aCs ap
+                    let aBlock = NativePtr.add a (ic * aRs + pc * aCs)
+                    GemmPack.packA vector mr mc kc aBlock aRs aCs ap
                     for jr in 0 .. nr .. nc - 1 do
                         let bPanel = NativePtr.add bp (jr * kc)
                         let cols = min nr (nc - jr)
@@ -192,13 +193,15 @@ module Gemm =
     // Block sizes. This machine is an AMD Zen 4 core: 32 KiB L1d, 1 MiB L2, a 32 MiB L3 shared.
     // AVX2 path (6×16 float32, 6×8 float64 tiles), tuned on Zen 3 (512 KiB L2):
     //   KC·NR = 384·16·4 B = 384·8·8 B = 24 KiB of B micro-panel in L1, MC·KC = 96·384·4 B =
-    //   48·384·8 B = 144 KiB of A block in L2. Measured at n = 1024: KC 384 with MC 96 beat KC 256
-    //   with MC 144 by ~2% (C is reloaded once per k block); MC 288, KC 128, NC 512 were 5–10% slower.
+    //   48·384·8 B = 144 KiB of A block in L2. Measured at n = 1024: KC 384 with MC 96 beat
+    //   KC 256 with MC 144 by ~2% (C is reloaded once per k block); MC 288, KC 128 and NC 512
+    //   were 5–10% slower.
     // AVX-512 path (12×32 float32, 12×16 float64 tiles): a step of p reads 2 zmm of B (128 bytes)
     //   per 24 FMA cycles, ~5 bytes a cycle, which L2 delivers easily — so the B micro-panel need
-    //   not stay in L1, and the blocks are chosen by measurement (W0 sizes, thread CPU time, best of
-    //   runs on the loaded machine, ±3% noise): KC 256 with MC 96 (float32: 96 KiB A block) or MC 48
-    //   (float64: 96 KiB). KC 192 and 512, MC 48–192 and NC 256–1024 were the same or slower.
+    //   not stay in L1, and the blocks are chosen by measurement (W0 sizes, thread CPU time,
+    //   best of runs on the loaded machine, ±3% noise): KC 256 with MC 96 (float32: 96 KiB A
+    //   block) or MC 48 (float64: 96 KiB). KC 192 and 512, MC 48–192 and NC 256–1024 were the
+    //   same or slower.
     // MC is a multiple of both MRs (6 and 12), so only the last block of rows has an edge tile.
     // NC only matters beyond n = 4080: the packed B block (4–12 MiB) then sits in L3.
     [<Literal>]

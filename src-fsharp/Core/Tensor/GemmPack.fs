@@ -63,7 +63,8 @@ module internal GemmPack =
                     p <- p + 8
                 for q in p .. len - 1 do
                     for r in 0..3 do
-                        NativePtr.set dst (q * dstStride + l + r) (NativePtr.get src ((l + r) * stride + q))
+                        let x = NativePtr.get src ((l + r) * stride + q)
+                        NativePtr.set dst (q * dstStride + l + r) x
                 l <- l + 4
         for r in l .. count - 1 do
             for q in 0 .. len - 1 do
@@ -98,7 +99,8 @@ module internal GemmPack =
                     p <- p + 4
                 for q in p .. len - 1 do
                     for r in 0..3 do
-                        NativePtr.set dst (q * dstStride + l + r) (NativePtr.get src ((l + r) * stride + q))
+                        let x = NativePtr.get src ((l + r) * stride + q)
+                        NativePtr.set dst (q * dstStride + l + r) x
                 l <- l + 4
         for r in l .. count - 1 do
             for q in 0 .. len - 1 do
@@ -127,8 +129,8 @@ module internal GemmPack =
         if step = 1 then
             let bytes = uint32 (count * sizeof< ^T>)
             for p in 0 .. len - 1 do
-                Unsafe.CopyBlockUnaligned(NativePtr.toVoidPtr (NativePtr.add dst (p * dstStride)),
-                                          NativePtr.toVoidPtr (NativePtr.add src (p * stride)), bytes)
+                let target = NativePtr.toVoidPtr (NativePtr.add dst (p * dstStride))
+                Unsafe.CopyBlockUnaligned(target, NativePtr.toVoidPtr (NativePtr.add src (p * stride)), bytes)
         else
             for p in 0 .. len - 1 do
                 let line = NativePtr.add src (p * stride)
@@ -166,6 +168,6 @@ module internal GemmPack =
             let panel = NativePtr.add dst (j * kc)
             let src = NativePtr.add b (j * cs)
             if abs cs <= abs rs then copyLines cols kc src rs cs panel nr // row-major
-            else gatherLines vector cols kc src cs rs panel nr // transposed view: columns contiguous
+            else gatherLines vector cols kc src cs rs panel nr // transposed: columns contiguous
             if cols < nr then padLines cols nr kc panel
             j <- j + nr

@@ -5,6 +5,7 @@
 module ScratchML.Tests.Core.Tensor.GemmTests
 
 open System
+open System.Threading.Tasks
 open Expecto
 open FsCheck
 open FsCheck.FSharp
@@ -135,7 +136,8 @@ let private switched name path threshold eps gemm =
 
 /// Runs the case on every path and checks that each pair of results agrees element by element
 /// within twice the error bound of `check` (each is within one bound of the exact value).
-let private pathsAgree (eps: float) (gemm: Case -> float[] -> float[] -> float[] -> float[]) (case: Case) =
+let private pathsAgree (eps: float) (gemm: Case -> float[] -> float[] -> float[] -> float[])
+                       (case: Case) =
     let rng = SplitMix64(uint64 case.Seed)
     let a, b = fill rng case.A.Length, fill rng case.B.Length
     let cLength = case.COff + (case.M - 1) * case.Ldc + case.N + 2
@@ -146,7 +148,8 @@ let private pathsAgree (eps: float) (gemm: Case -> float[] -> float[] -> float[]
     for i in 0 .. case.M - 1 do
         for j in 0 .. case.N - 1 do
             let bound =
-                Seq.sum (seq { for p in 0 .. case.K - 1 -> abs (at case.A a i p * at case.B b p j) })
+                Seq.sum (seq { for p in 0 .. case.K - 1 ->
+                                   abs (at case.A a i p * at case.B b p j) })
             let idx = case.COff + i * case.Ldc + j
             for _, x in results do
                 for _, y in results do
@@ -154,7 +157,7 @@ let private pathsAgree (eps: float) (gemm: Case -> float[] -> float[] -> float[]
                         ok <- false
     ok
 
-/// A fixed case large enough to cross the KC (384) and MC (96 / 48) blocks and to be split
+/// A fixed case large enough to cross the KC (256, 384) and MC (96 / 48) blocks and to be split
 /// between 2 threads at the default threshold.
 let big m n k transposeA transposeB threads seed =
     let view rows cols t =
@@ -171,8 +174,9 @@ let concurrentCallers () =
             [| for caller in 0..3 ->
                 System.Threading.Tasks.Task.Run(fun () ->
                     [ for seed in 0..9 ->
-                        check eps64 dgemmCase (big (20 + caller) (30 + seed) 17 false false 2 seed) ]) |]
-        System.Threading.Tasks.Task.WaitAll(results |> Array.map (fun t -> t :> System.Threading.Tasks.Task))
+                        let case = big (20 + caller) (30 + seed) 17 false false 2 seed
+                        check eps64 dgemmCase case ]) |]
+        System.Threading.Tasks.Task.WaitAll(results |> Array.map (fun t -> t :> Task))
         for t in results do
             Expect.allEqual t.Result true "every concurrent product is right")
 
@@ -202,7 +206,8 @@ let tests =
                             Expect.isTrue (check eps32 sgemmCase c) $"sgemm {what}"
                             Expect.isTrue (check eps64 dgemmCase c) $"dgemm {what}")
         }
-        testSequenced <| test "concurrent callers each get their own worker" { concurrentCallers () }
+        testSequenced <| test "concurrent callers each get their own worker" {
+            concurrentCallers () }
         test "k = 0 gives zeros" {
             let c = Array.create 6 5.0f
             Gemm.sgemm 1 2 3 0 [||] 0 0 1 [||] 0 3 1 c 0 3
