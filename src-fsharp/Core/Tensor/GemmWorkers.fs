@@ -9,6 +9,11 @@
 /// then waits for the worker's. Both hand-offs are `ManualResetEventSlim`s, which spin briefly
 /// before sleeping, so back-to-back products (a benchmark loop, a training step) find the worker
 /// awake, while an idle library costs no CPU.
+///
+/// On a busy machine the worker may not get a core for milliseconds. Waiting for it would make
+/// the split product slower than no split, so a caller that has finished its own share takes
+/// back any job its worker has not started yet and runs it itself: a job is pending → running
+/// (worker) or pending → taken back (caller), decided by one compare-and-swap.
 namespace ScratchML
 
 open System.Runtime.ExceptionServices
@@ -25,15 +30,29 @@ type internal GemmWorker() =
     let finished = new ManualResetEventSlim(false, spinCount)
     let mutable job: unit -> unit = ignore
     let mutable error: ExceptionDispatchInfo = null
-    /// 1 while a caller owns the worker (from TryClaim to Join), else 0.
+    /// 1 while a caller owns the worker (from TryClaim until the job is joined or, if taken
+    /// back, until the worker has woken and seen it), else 0.
     let mutable claimed = 0
+    /// The handed job's state: Pending, Running (the worker took it) or TakenBack (the caller).
+    let mutable state = 0
+
+    [<Literal>]
+    static let Pending = 1
+    [<Literal>]
+    static let Running = 2
+    [<Literal>]
+    static let TakenBack = 3
 
     let loop () =
         while true do
             wake.Wait()
             wake.Reset()
-            try job () with e -> error <- ExceptionDispatchInfo.Capture e
-            finished.Set()
+            if Interlocked.CompareExchange(&state, Running, Pending) = Pending then
+                try job () with e -> error <- ExceptionDispatchInfo.Capture e
+                finished.Set()
+            else // the caller ran the job itself: nothing to do but become free again
+                job <- ignore
+                Volatile.Write(&claimed, 0)
 
     do
         let thread = Thread(loop, IsBackground = true, Name = "ScratchML GEMM worker")
@@ -46,8 +65,13 @@ type internal GemmWorker() =
     member _.Start(work: unit -> unit) =
         job <- work
         error <- null
+        state <- Pending
         finished.Reset()
-        wake.Set() // a full fence: the worker sees `job` and `error` as written above
+        wake.Set() // a full fence: the worker sees `job`, `error` and `state` as written above
+
+    /// True if the job had not started and now never will: the caller must run it itself
+    /// (the worker releases itself when it wakes). False if the worker is running it.
+    member _.TryTakeBack() = Interlocked.CompareExchange(&state, TakenBack, Pending) = Pending
 
     /// Wait for the job and release the worker; the job's exception if it threw, else null.
     member _.Join() : ExceptionDispatchInfo =
@@ -80,7 +104,12 @@ module internal GemmWorkers =
         | [ only ] -> only ()
         | first :: others ->
             let workers = others |> List.map (fun work -> let w = claim () in w.Start work; w)
-            let mine = try first (); null with e -> ExceptionDispatchInfo.Capture e
-            // join every worker before rethrowing: none may still be writing into C
-            let thrown = mine :: [ for w in workers -> w.Join() ] |> List.tryFind (isNull >> not)
-            thrown |> Option.iter (fun e -> e.Throw())
+            let attempt (work: unit -> unit) =
+                try work (); null with e -> ExceptionDispatchInfo.Capture e
+            let mine = attempt first
+            // a job no worker has started yet is run here; a started one is joined. Every job
+            // ends before rethrowing: none may still be writing into C after we return.
+            let theirs =
+                List.zip workers others
+                |> List.map (fun (w, work) -> if w.TryTakeBack() then attempt work else w.Join())
+            mine :: theirs |> List.tryFind (isNull >> not) |> Option.iter (fun e -> e.Throw())
