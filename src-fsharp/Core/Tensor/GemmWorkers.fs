@@ -16,6 +16,7 @@
 /// (worker) or pending → taken back (caller), decided by one compare-and-swap.
 namespace ScratchML
 
+open System.Diagnostics
 open System.Runtime.ExceptionServices
 open System.Threading
 
@@ -23,6 +24,10 @@ open System.Threading
 type internal GemmWorker() =
     /// Spins of a wait before it sleeps (ManualResetEventSlim allows at most 2047).
     static let spinCount = 1000
+    /// How long a worker stays awake after a job: 200 µs, in Stopwatch ticks. Measured here
+    /// (2 threads, best of 200 calls, loaded machine): 256³ float32 reached 157 GFLOP/s with no
+    /// such wait and 183–189 with 200–1000 µs; longer waits only burn a shared core.
+    static let spinTicks = 200L * Stopwatch.Frequency / 1_000_000L
 
     /// Set by the caller when a job is ready; reset by the worker when it takes the job.
     let wake = new ManualResetEventSlim(false, spinCount)
@@ -45,6 +50,11 @@ type internal GemmWorker() =
 
     let loop () =
         while true do
+            // Stay awake for a moment after a job: the next product's hand-off then costs a
+            // memory read instead of a futex wake (tens of microseconds in a VM).
+            let awakeUntil = Stopwatch.GetTimestamp() + spinTicks
+            while Volatile.Read(&state) <> Pending && Stopwatch.GetTimestamp() < awakeUntil do
+                Thread.SpinWait 20
             wake.Wait()
             wake.Reset()
             if Interlocked.CompareExchange(&state, Running, Pending) = Pending then
