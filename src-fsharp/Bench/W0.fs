@@ -7,7 +7,9 @@
 /// call, but a fresh .NET array of 256 KiB–8 MiB lands on the large-object heap and costs page
 /// faults and gen-2 collections that would be timed as GEMM (torch.mm's malloc reuses freed
 /// memory instead). GFLOP/s = 2n³ / t_median / 10⁹, printed with its
-/// percentage of the theoretical peak = threads × 2 FMA pipes × lanes × 2 flops × clock.
+/// percentage of the theoretical peak = threads × 2 FMA pipes × lanes × 2 flops × clock, where
+/// the lanes are those of 256-bit vectors unless 512-bit FMAs measurably (FmaPeak.fs) deliver
+/// more flops per cycle: on Zen 4 they do not (double-pumped), on Zen 5 they do.
 namespace ScratchML.Bench
 
 open System
@@ -28,11 +30,10 @@ module W0 =
         | null | "" -> 2
         | s -> int s
 
-    /// threads × pipes × lanes × 2 flops per FMA × clock, with 256-bit AVX2 lanes (8 float32,
-    /// 4 float64): the vectors the micro-kernel uses.
-    let peakGflops threads (bytes: int) clock =
+    /// threads × pipes × lanes × 2 flops per FMA × clock, lanes = vector bits / 8 / bytes.
+    let peakGflops threads (bits: int) (bytes: int) clock =
         let flopsPerFma = if Fma.IsSupported then 2 else 1
-        float (threads * pipes () * (32 / bytes) * flopsPerFma) * clock
+        float (threads * pipes () * (bits / 8 / bytes) * flopsPerFma) * clock
 
     /// Warm up 3 times, time R calls, return (median seconds, R).
     let private timeCalls n (call: unit -> unit) =
@@ -61,11 +62,20 @@ module W0 =
         let line metric value extra =
             emit { Workload = "W0"; Metric = metric; Value = value; Extra = extra }.Line
         line "clock_ghz" clock [ "source", source ]
+        let per256, per512 = FmaPeak.flopsPerCycle clock
+        for bits, measured in [ 256, per256; 512, per512 ] do
+            measured
+            |> Option.iter (fun f -> line "fma_f32_flops_per_cycle" f [ "bits", string bits ])
+        // 512-bit lanes count only if they really double the flops per cycle (not on Zen 4)
+        let bits =
+            match per256, per512 with
+            | Some f256, Some f512 when f512 > 1.5 * f256 -> 512
+            | _ -> 256
         for dtype, bytes in [ "float32", 4; "float64", 8 ] do
-            let peak = peakGflops threads bytes clock
+            let peak = peakGflops threads bits bytes clock
             line $"peak_gflops_{dtype}" peak
-                [ "cores", string threads; "pipes", string (pipes ()); "lanes", string (32 / bytes)
-                  "clock_ghz", Report.num clock ]
+                [ "cores", string threads; "pipes", string (pipes ())
+                  "lanes", string (bits / 8 / bytes); "clock_ghz", Report.num clock ]
             for n in sizes do
                 let t, r = timeCalls n (product dtype threads n)
                 let gflops = 2.0 * float n ** 3.0 / t / 1e9

@@ -1,21 +1,27 @@
 /// GEMM, C = A·B, written by hand: packing, cache blocking, a register micro-kernel, 2 threads.
-/// Layer: Tensor (uses GemmKernels.fs). Read next: the Tensor ops (matmul calls sgemm/dgemm).
+/// Layer: Tensor (uses GemmKernels, GemmKernelsAvx512, GemmPack, GemmWorkers). Read next: the
+/// Tensor ops (matmul calls sgemm/dgemm).
 ///
 /// Why not three nested loops: a naive loop loads ~2 numbers per multiply-add, from wherever
-/// they lie in memory. A Zen 3 core can do 2 FMAs of 8 float32 lanes per cycle (32 flops) but
-/// load only ~2 vectors per cycle, and from L2/L3 far fewer. The cure has three parts:
-/// 1. Register blocking: a micro-kernel keeps an MR×NR tile of C in registers (6×16 float32,
-///    6×8 float64, 12 ymm registers) and per step p loads MR values of A and NR of B for
-///    MR·NR multiply-adds — 96 FMA lanes per 22 loaded numbers instead of 1 per 2.
-/// 2. Packing: the A rows and B columns a micro-kernel reads are copied once into contiguous
-///    "micro-panels" (A: MR rows, stored column by column; B: NR columns, stored row by row),
-///    so the kernel streams them with unit stride whatever the caller's strides are (a
+/// they lie in memory. A Zen 3 or Zen 4 core can do 2 FMAs of 8 float32 lanes per cycle (32
+/// flops) but load only 2–3 vectors per cycle, and from L2/L3 far fewer. The cure has 3 parts:
+/// 1. Register blocking: a micro-kernel keeps an MR×NR tile of C in registers and per step p
+///    loads MR values of A and NR of B for MR·NR multiply-adds. AVX2 (16 ymm registers): 6×16
+///    float32 / 6×8 float64, 96 FMA lanes per 22 loaded numbers instead of 1 per 2. AVX-512
+///    (32 zmm registers): 12×32 / 12×16, 384 FMA lanes per 44 numbers (GemmKernelsAvx512.fs).
+/// 2. Packing (GemmPack.fs): the A rows and B columns a micro-kernel reads are copied once into
+///    contiguous "micro-panels" (A: MR rows, stored column by column; B: NR columns, stored row
+///    by row), so the kernel streams them with unit stride whatever the caller's strides are (a
 ///    transposed view is just another pair of strides) and edges are zero-padded to full tiles.
-/// 3. Cache blocking (the BLIS loop nest): k is cut into blocks of KC, the rows of A into
+///    Each packed number is then used NR (A) or MC (B) times, so packing costs O(1/NR) per flop.
+/// 3. Cache blocking (the BLIS loop nest below): k is cut into blocks of KC, the rows of A into
 ///    blocks of MC, the columns of B into blocks of NC, so that
-///      - one B micro-panel (KC×NR) stays in L1 (32 KiB) while MC/MR A micro-panels pass it;
-///      - the packed A block (MC×KC) stays in L2 (512 KiB) while all NC/NR B panels pass it;
-///      - the packed B block (KC×NC) lives in L3 and is reused by every A block.
+///      - one B micro-panel (KC×NR) stays in L1 or L2 while MC/MR A micro-panels pass it;
+///      - the packed A block (MC×KC) stays in L2 while all NC/NR B micro-panels pass it;
+///      - the packed B block (KC×NC) lives in L2/L3 and is reused by every A block.
+///    Loop order, outside in: jc (NC columns) → pc (KC of k; pack B) → ic (MC rows; pack A) →
+///    jr (NR columns) → ir (MR rows) → the micro-kernel's p loop over KC.
+/// Large products are split between threads by blocks of C rows (or columns) — GemmWorkers.fs.
 namespace ScratchML
 
 #nowarn "9" // NativePtr: unverifiable pointer code, on purpose (arrays are pinned by `fixed`)
@@ -24,7 +30,6 @@ open System
 open System.Runtime.CompilerServices
 open System.Runtime.InteropServices
 open System.Runtime.Intrinsics.X86
-open System.Threading.Tasks
 open Microsoft.FSharp.NativeInterop
 
 /// Per-thread packing buffers, allocated once and reused: no packing memory is allocated per call.
@@ -42,82 +47,55 @@ type internal GemmWorkspace private () =
             GemmWorkspace.buffer <- buffer
         (Marshal.UnsafeAddrOfPinnedArrayElement(buffer, 0) + 63n) &&& ~~~63n
 
+/// Which micro-kernel runs: chosen once per call from what the processor supports.
+[<RequireQualifiedAccess>]
+type internal GemmPath =
+    /// 12×32 float32 / 12×16 float64 tiles in zmm registers (GemmKernelsAvx512.fs).
+    | Avx512
+    /// 6×16 float32 / 6×8 float64 tiles in ymm registers (GemmKernels.fs).
+    | Avx2
+    /// The same 6-row tiles in plain scalar code, for any processor.
+    | Portable
+
 [<RequireQualifiedAccess>]
 module Gemm =
     /// Threads the library uses for large products by default: the processors, at most 2.
     let mutable defaultThreads = max 1 (min Environment.ProcessorCount 2)
 
-    /// Tests set this to run the portable scalar kernel on a machine that has AVX2 and FMA.
-    let mutable internal forceFallback = false
+    /// Whether this processor can run a path.
+    let internal supports path =
+        match path with
+        | GemmPath.Avx512 -> Avx512F.IsSupported
+        | GemmPath.Avx2 -> Avx2.IsSupported && Fma.IsSupported
+        | GemmPath.Portable -> true
 
-    /// Below this many multiply-adds (m·n·k) a product stays on one thread. Measured on the
-    /// 2-core machine (W0, quiet): a 256³ product took 0.37 ms on one thread but 1.3–1.8 ms split
-    /// over two (handing a block to a pool thread per call costs more than it saves there),
-    /// while 512³ ran 1.8× faster on two. So the split starts above 320³.
-    let mutable internal parallelThreshold = 320L * 320L * 320L
+    /// Tests set this to run a slower path (AVX2 or portable) on a machine with a faster one.
+    let mutable internal forcedPath: GemmPath option = None
 
-    let private useAvx () = Avx2.IsSupported && Fma.IsSupported && not forceFallback
+    /// The path a call takes: the forced one if the processor has it, else the fastest it has.
+    let internal path () =
+        match forcedPath with
+        | Some p when supports p -> p
+        | _ -> [ GemmPath.Avx512; GemmPath.Avx2 ] |> List.tryFind supports
+               |> Option.defaultValue GemmPath.Portable
+
+    /// Below this many multiply-adds (m·n·k) a product stays on one thread. With Task.Run a
+    /// 256³ product ran slower on two threads than on one (1.3–1.8 ms against 0.37), so the
+    /// split started above 320³. A persistent worker (GemmWorkers.fs) costs a wake-up instead
+    /// (microseconds when it is still spinning, a futex wake when asleep) beside the 0.15 ms a
+    /// half of 256³ float32 takes, so the split now starts at 200³ (~0.14 ms on one thread):
+    /// n = 256 uses both cores. Measured on the loaded machine: 256³ float32 split ran at up to
+    /// 178 GFLOP/s (1.67× one thread) when the other core was free; when it is busy, the caller
+    /// takes the unstarted half back (GemmWorkers.fs) and runs at one thread's speed.
+    let mutable internal parallelThreshold = 200L * 200L * 200L
 
     let inline private roundUp x step = (x + step - 1) / step * step
-
-    /// Pack the mc×kc block of A starting at `a` into ⌈mc/MR⌉ micro-panels: panel r holds
-    /// rows r·MR … r·MR+MR−1, column by column (MR numbers per column p), zero-padded past mc.
-    let inline private packA (mr: int) (mc: int) (kc: int) (a: nativeptr< ^T>) (rs: int) (cs: int)
-                             (dst: nativeptr< ^T>) =
-        let zero = LanguagePrimitives.GenericZero< ^T>
-        let mutable i = 0
-        while i < mc do
-            let rows = min mr (mc - i)
-            let panel = NativePtr.add dst (i * kc) // (i / mr) panels of kc·mr numbers before it
-            if abs cs <= abs rs then // rows are the contiguous direction: read each row in turn
-                for r in 0 .. rows - 1 do
-                    let src = NativePtr.add a ((i + r) * rs)
-                    for p in 0 .. kc - 1 do
-                        NativePtr.set panel (p * mr + r) (NativePtr.get src (p * cs))
-            else // columns are contiguous (A is a transposed view): read MR numbers per column
-                for p in 0 .. kc - 1 do
-                    let src = NativePtr.add a (p * cs + i * rs)
-                    for r in 0 .. rows - 1 do
-                        NativePtr.set panel (p * mr + r) (NativePtr.get src (r * rs))
-            for r in rows .. mr - 1 do
-                for p in 0 .. kc - 1 do
-                    NativePtr.set panel (p * mr + r) zero
-            i <- i + mr
-
-    /// Pack the kc×nc block of B starting at `b` into ⌈nc/NR⌉ micro-panels: panel s holds
-    /// columns s·NR … s·NR+NR−1, row by row (NR numbers per row p), zero-padded past nc.
-    let inline private packB (nr: int) (kc: int) (nc: int) (b: nativeptr< ^T>) (rs: int) (cs: int)
-                             (dst: nativeptr< ^T>) =
-        let zero = LanguagePrimitives.GenericZero< ^T>
-        let rowBytes = uint32 (nr * sizeof< ^T>)
-        let mutable j = 0
-        while j < nc do
-            let cols = min nr (nc - j)
-            let panel = NativePtr.add dst (j * kc)
-            if cs = 1 && cols = nr then // row-major B: each row of the panel is one block copy
-                for p in 0 .. kc - 1 do
-                    Unsafe.CopyBlockUnaligned(
-                        NativePtr.toVoidPtr (NativePtr.add panel (p * nr)),
-                        NativePtr.toVoidPtr (NativePtr.add b (p * rs + j)), rowBytes)
-            elif abs cs <= abs rs then
-                for p in 0 .. kc - 1 do
-                    let src = NativePtr.add b (p * rs + j * cs)
-                    for q in 0 .. nr - 1 do
-                        let x = if q < cols then NativePtr.get src (q * cs) else zero
-                        NativePtr.set panel (p * nr + q) x
-            else // B is a transposed view: each column is contiguous
-                for q in 0 .. nr - 1 do
-                    let src = NativePtr.add b ((j + q) * cs)
-                    for p in 0 .. kc - 1 do
-                        let x = if q < cols then NativePtr.get src (p * rs) else zero
-                        NativePtr.set panel (p * nr + q) x
-            j <- j + nr
 
     /// One thread's product over pinned pointers: the five BLIS loops around the micro-kernel
     /// `tile kc aPanel bPanel c ldc add` (add = false on the first k block: C is overwritten).
     /// Edge tiles (m or n not a multiple of MR or NR) are computed into a scratch tile, and only
     /// their valid mr×nr corner is copied to C: C is never written outside its m×n block.
-    let inline private serial (mr: int) (nr: int) (kcMax: int) (mcMax: int) (ncMax: int) tile
+    let inline private serial vector (mr: int) (nr: int) (kcMax: int) (mcMax: int) (ncMax: int) tile
                               m n k (a: nativeptr< ^T>) aRs aCs (b: nativeptr< ^T>) bRs bCs
                               (c: nativeptr< ^T>) (ldc: int) =
         let ncAlloc = min ncMax (roundUp n nr)
@@ -131,10 +109,11 @@ module Gemm =
             for pc in 0 .. kcMax .. k - 1 do
                 let kc = min kcMax (k - pc)
                 let add = pc > 0
-                packB nr kc nc (NativePtr.add b (pc * bRs + jc * bCs)) bRs bCs bp
+                GemmPack.packB vector nr kc nc (NativePtr.add b (pc * bRs + jc * bCs)) bRs bCs bp
                 for ic in 0 .. mcMax .. m - 1 do
                     let mc = min mcMax (m - ic)
-                    packA mr mc kc (NativePtr.add a (ic * aRs + pc * aCs)) aRs aCs ap
+                    let aBlock = NativePtr.add a (ic * aRs + pc * aCs)
+                    GemmPack.packA vector mr mc kc aBlock aRs aCs ap
                     for jr in 0 .. nr .. nc - 1 do
                         let bPanel = NativePtr.add bp (jr * kc)
                         let cols = min nr (nc - jr)
@@ -171,9 +150,10 @@ module Gemm =
         checkOperand "c" cLen cOff m n ldc 1
 
     /// Split C into `parts` disjoint blocks of whole tiles — rows when m ≥ n, else columns —
-    /// and run `block (i0, rows, j0, cols)` on each, the last on the calling thread. The blocks
-    /// share reads of A and B but never a write, so no locking is needed; each thread packs
-    /// its own panels (duplicated packing is O(k·n), small beside the O(m·n·k) product).
+    /// and run `block (i0, rows, j0, cols)` on each, the first on the calling thread and the
+    /// others on persistent workers (GemmWorkers.fs). The blocks share reads of A and B but never
+    /// a write, so no locking is needed; each thread packs its own panels (duplicated packing is
+    /// O(k·n), small beside the O(m·n·k) product).
     let private split threads (mr: int) (nr: int) m n k (block: int * int * int * int -> unit) =
         let parts =
             if threads <= 1 || int64 m * int64 n * int64 k < parallelThreshold then 1
@@ -182,18 +162,17 @@ module Gemm =
         if parts = 1 then
             block (0, m, 0, n)
         else
-            let ranges =
-                let size, step = (if m >= n then m, mr else n, nr)
-                let chunk = roundUp ((size + parts - 1) / parts) step
-                [ for s in 0 .. chunk .. size - 1 -> s, min chunk (size - s) ]
-                |> List.map (fun (s, len) -> if m >= n then (s, len, 0, n) else (0, m, s, len))
-            let others = ranges |> List.tail |> List.map (fun r -> Task.Run(fun () -> block r))
-            block (List.head ranges)
-            Task.WaitAll(Array.ofList others)
+            let size, step = (if m >= n then m, mr else n, nr)
+            let chunk = roundUp ((size + parts - 1) / parts) step
+            [ for s in 0 .. chunk .. size - 1 ->
+                let len = min chunk (size - s)
+                let range = if m >= n then (s, len, 0, n) else (0, m, s, len)
+                fun () -> block range ]
+            |> GemmWorkers.runAll
 
     /// The public entry for one dtype: check, handle k = 0, pin, split, run `serial` per block.
     let inline private gemm threads m n k (a: ^T[]) aOff aRs aCs (b: ^T[]) bOff bRs bCs
-                            (c: ^T[]) cOff ldc mr nr run =
+                            (c: ^T[]) cOff ldc (mr, nr, run) =
         checkArgs threads m n k a.Length aOff aRs aCs b.Length bOff bRs bCs c.Length cOff ldc
         if m > 0 && n > 0 then
             if k = 0 then // an empty sum: C = 0
@@ -212,43 +191,83 @@ module Gemm =
                     let c0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pc) (cOff + i0 * ldc + j0)
                     run rows cols k a0 aRs aCs b0 bRs bCs c0 ldc)
 
-    // Block sizes for Zen 3 (32 KiB L1d, 512 KiB L2 per core):
-    // float32: KC·NR·4 = 384·16·4 = 24 KiB of B panel in L1; MC·KC·4 = 96·384·4 = 144 KiB in L2.
-    // float64: KC·NR·8 = 384·8·8 = 24 KiB in L1;             MC·KC·8 = 48·384·8 = 144 KiB in L2.
-    // The B micro-panel takes 3/4 of L1, leaving room for the A micro-panel streaming past (9 KiB);
-    // the A block takes a good part of L2, leaving room for the B panels and C tiles.
-    // Measured here at n = 1024 (thread CPU time, best of several runs): KC 384 with MC 96 beats
-    // KC 256 with MC 144 by ~2% (C tiles are reloaded once per k block: fewer blocks, less
-    // traffic); MC 288 (A block crowding L2), KC 128 and NC 512 (B repacked per 512 columns) are
-    // 5–10% slower. NC only matters beyond n = 4080: the packed B block (6–12 MiB) sits in L3.
+    // Block sizes. This machine is an AMD Zen 4 core: 32 KiB L1d, 1 MiB L2, a 32 MiB L3 shared.
+    // AVX2 path (6×16 float32, 6×8 float64 tiles), tuned on Zen 3 (512 KiB L2):
+    //   KC·NR = 384·16·4 B = 384·8·8 B = 24 KiB of B micro-panel in L1, MC·KC = 96·384·4 B =
+    //   48·384·8 B = 144 KiB of A block in L2. Measured at n = 1024: KC 384 with MC 96 beat
+    //   KC 256 with MC 144 by ~2% (C is reloaded once per k block); MC 288, KC 128 and NC 512
+    //   were 5–10% slower.
+    // AVX-512 path (12×32 float32, 12×16 float64 tiles): a step of p reads 2 zmm of B (128 bytes)
+    //   per 24 FMA cycles, ~5 bytes a cycle, which L2 delivers easily — so the B micro-panel need
+    //   not stay in L1, and the blocks are chosen by measurement (W0 sizes, thread CPU time,
+    //   best of runs on the loaded machine, ±3% noise): KC 256 with MC 96 (float32: 96 KiB A
+    //   block) or MC 48 (float64: 96 KiB). KC 192 and 512, MC 48–192 and NC 256–1024 were the
+    //   same or slower.
+    // MC is a multiple of both MRs (6 and 12), so only the last block of rows has an edge tile.
+    // NC only matters beyond n = 4080: the packed B block (4–12 MiB) then sits in L3.
     [<Literal>]
     let private KC32 = 384
     [<Literal>]
     let private MC32 = 96
     [<Literal>]
-    let private NC32 = 4080
-    [<Literal>]
     let private KC64 = 384
     [<Literal>]
     let private MC64 = 48
     [<Literal>]
-    let private NC64 = 4080
+    let private KC32Z = 256
+    [<Literal>]
+    let private MC32Z = 96
+    [<Literal>]
+    let private KC64Z = 256
+    [<Literal>]
+    let private MC64Z = 48
+    [<Literal>]
+    let private NC = 4080
 
-    let private serial32 m n k a aRs aCs b bRs bCs c ldc =
-        if useAvx () then
-            serial GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC32 GemmKernels.tile32Avx
-                m n k a aRs aCs b bRs bCs c ldc
-        else
-            serial GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC32 GemmKernels.tile32Scalar
-                m n k a aRs aCs b bRs bCs c ldc
+    // One named, fully optimised method per path and dtype: the JIT compiles the loop nest at
+    // full optimisation on the first call instead of starting from unoptimised code (tiering),
+    // which a 0.3 ms product would otherwise spend its first ~100 calls in.
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let private serial32Avx512 m n k a aRs aCs b bRs bCs c ldc =
+        serial true GemmKernelsAvx512.MR GemmKernelsAvx512.NR32 KC32Z MC32Z NC
+            GemmKernelsAvx512.tile32 m n k a aRs aCs b bRs bCs c ldc
 
-    let private serial64 m n k a aRs aCs b bRs bCs c ldc =
-        if useAvx () then
-            serial GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC64 GemmKernels.tile64Avx
-                m n k a aRs aCs b bRs bCs c ldc
-        else
-            serial GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC64 GemmKernels.tile64Scalar
-                m n k a aRs aCs b bRs bCs c ldc
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let private serial32Avx2 m n k a aRs aCs b bRs bCs c ldc =
+        serial true GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC GemmKernels.tile32Avx
+            m n k a aRs aCs b bRs bCs c ldc
+
+    let private serial32Portable m n k a aRs aCs b bRs bCs c ldc =
+        serial false GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC GemmKernels.tile32Scalar
+            m n k a aRs aCs b bRs bCs c ldc
+
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let private serial64Avx512 m n k a aRs aCs b bRs bCs c ldc =
+        serial true GemmKernelsAvx512.MR GemmKernelsAvx512.NR64 KC64Z MC64Z NC
+            GemmKernelsAvx512.tile64 m n k a aRs aCs b bRs bCs c ldc
+
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let private serial64Avx2 m n k a aRs aCs b bRs bCs c ldc =
+        serial true GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC GemmKernels.tile64Avx
+            m n k a aRs aCs b bRs bCs c ldc
+
+    let private serial64Portable m n k a aRs aCs b bRs bCs c ldc =
+        serial false GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC GemmKernels.tile64Scalar
+            m n k a aRs aCs b bRs bCs c ldc
+
+    /// The float32 path: (MR, NR, one thread's product with that path's kernel and blocks).
+    let private kernel32 path =
+        match path with
+        | GemmPath.Avx512 -> GemmKernelsAvx512.MR, GemmKernelsAvx512.NR32, serial32Avx512
+        | GemmPath.Avx2 -> GemmKernels.MR, GemmKernels.NR32, serial32Avx2
+        | GemmPath.Portable -> GemmKernels.MR, GemmKernels.NR32, serial32Portable
+
+    /// The float64 path: (MR, NR, one thread's product with that path's kernel and blocks).
+    let private kernel64 path =
+        match path with
+        | GemmPath.Avx512 -> GemmKernelsAvx512.MR, GemmKernelsAvx512.NR64, serial64Avx512
+        | GemmPath.Avx2 -> GemmKernels.MR, GemmKernels.NR64, serial64Avx2
+        | GemmPath.Portable -> GemmKernels.MR, GemmKernels.NR64, serial64Portable
 
     /// C[m×n] = A[m×k]·B[k×n] in float32 (C overwritten): cᵢⱼ = Σₚ aᵢₚ·bₚⱼ with
     /// aᵢₚ = a[aOff + i·aRs + p·aCs], bₚⱼ = b[bOff + p·bRs + j·bCs], cᵢⱼ = c[cOff + i·ldc + j].
@@ -256,12 +275,10 @@ module Gemm =
     let sgemm (threads: int) (m: int) (n: int) (k: int) (a: float32[]) (aOff: int) (aRs: int)
               (aCs: int) (b: float32[]) (bOff: int) (bRs: int) (bCs: int) (c: float32[])
               (cOff: int) (ldc: int) : unit =
-        gemm threads m n k a aOff aRs aCs b bOff bRs bCs c cOff ldc
-            GemmKernels.MR GemmKernels.NR32 serial32
+        gemm threads m n k a aOff aRs aCs b bOff bRs bCs c cOff ldc (kernel32 (path ()))
 
     /// C[m×n] = A[m×k]·B[k×n] in float64 (C overwritten): cᵢⱼ = Σₚ aᵢₚ·bₚⱼ, strides as sgemm.
     let dgemm (threads: int) (m: int) (n: int) (k: int) (a: float[]) (aOff: int) (aRs: int)
               (aCs: int) (b: float[]) (bOff: int) (bRs: int) (bCs: int) (c: float[])
               (cOff: int) (ldc: int) : unit =
-        gemm threads m n k a aOff aRs aCs b bOff bRs bCs c cOff ldc
-            GemmKernels.MR GemmKernels.NR64 serial64
+        gemm threads m n k a aOff aRs aCs b bOff bRs bCs c cOff ldc (kernel64 (path ()))

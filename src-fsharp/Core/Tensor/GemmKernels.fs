@@ -11,6 +11,7 @@ namespace ScratchML
 
 #nowarn "9" // NativePtr: unverifiable pointer code, on purpose (the arrays are pinned)
 
+open System.Runtime.CompilerServices
 open System.Runtime.Intrinsics
 open System.Runtime.Intrinsics.X86
 open Microsoft.FSharp.NativeInterop
@@ -60,6 +61,7 @@ module internal GemmKernels =
     /// the b row, 1 for the broadcast aᵢ — 15 of the 16 ymm registers, so nothing spills.
     /// Per step: 2 loads + 6 broadcasts feed 12 FMAs (6 cycles on Zen 3's 2 FMA pipes), and
     /// the 12 independent chains hide the 4-cycle FMA latency (4 × 2 pipes = 8 chains needed).
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let tile32Avx (kc: int) (a: nativeptr<float32>) (b: nativeptr<float32>)
                   (c: nativeptr<float32>) (ldc: int) (add: bool) =
         let mutable c00 = Vector256<float32>.Zero
@@ -108,6 +110,7 @@ module internal GemmKernels =
         storeRow32 add (NativePtr.add c (5 * ldc)) c50 c51
 
     /// float64 6×8 tile with AVX2 + FMA: the same register plan as tile32Avx with 4 lanes.
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let tile64Avx (kc: int) (a: nativeptr<float>) (b: nativeptr<float>)
                   (c: nativeptr<float>) (ldc: int) (add: bool) =
         let mutable c00 = Vector256<float>.Zero

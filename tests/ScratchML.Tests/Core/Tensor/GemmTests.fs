@@ -1,9 +1,11 @@
 /// Gemm.sgemm / Gemm.dgemm against the naive triple loop cᵢⱼ = Σₚ aᵢₚ·bₚⱼ (computed in float64).
-/// Random shapes (1-sized, not multiples of the 6×16 / 6×8 tiles), row-major, transposed and
-/// strided views with offsets, threads 1 and 2, the AVX2 kernel and the portable fallback.
+/// Random shapes (1-sized, not multiples of the 6×16 / 6×8 / 12×32 / 12×16 tiles), row-major,
+/// transposed and strided views with offsets, threads 1 and 2, and every kernel path this
+/// processor has (AVX-512, AVX2, portable), which must also agree with each other.
 module ScratchML.Tests.Core.Tensor.GemmTests
 
 open System
+open System.Threading.Tasks
 open Expecto
 open FsCheck
 open FsCheck.FSharp
@@ -31,10 +33,12 @@ let genView rows cols =
 type Case =
     { M: int; N: int; K: int; A: View; B: View; COff: int; Ldc: int; Threads: int; Seed: int }
 
-/// Sizes 1…40, often 1 or just around the tile sizes (5, 6, 7, 8, 9, 15, 16, 17).
+/// Sizes 1…40, often 1 or just around the tile sizes (6, 8, 12, 16, 32 ± 1).
 let genSize =
     Gen.frequency
-        [ 1, Gen.constant 1; 2, Gen.elements [ 5; 6; 7; 8; 9; 15; 16; 17 ]; 3, Gen.choose (1, 40) ]
+        [ 1, Gen.constant 1
+          2, Gen.elements [ 5; 6; 7; 8; 9; 11; 12; 13; 15; 16; 17; 31; 32; 33 ]
+          3, Gen.choose (1, 40) ]
 
 let genCase =
     gen {
@@ -104,23 +108,56 @@ let config = { FsCheckConfig.defaultConfig with maxTest = 100 }
 let property name eps gemm =
     testPropertyWithConfig config name (Prop.forAll (Arb.fromGen genCase) (check eps gemm))
 
+/// Every kernel path this processor can run (the portable one always).
+let private paths =
+    [ GemmPath.Avx512; GemmPath.Avx2; GemmPath.Portable ] |> List.filter Gemm.supports
+
 /// Sets the internal switches for one test and restores them afterwards.
-let withSwitches fallback threshold (body: unit -> unit) =
-    let oldFallback, oldThreshold = Gemm.forceFallback, Gemm.parallelThreshold
-    Gemm.forceFallback <- fallback
+let private withSwitches (path: GemmPath option) threshold (body: unit -> unit) =
+    let oldPath, oldThreshold = Gemm.forcedPath, Gemm.parallelThreshold
+    Gemm.forcedPath <- path
     Gemm.parallelThreshold <- threshold
     try body () finally
-        Gemm.forceFallback <- oldFallback
+        Gemm.forcedPath <- oldPath
         Gemm.parallelThreshold <- oldThreshold
 
+/// The value of `body` run with the given forced path (default threshold).
+let private withResult path (body: unit -> 'a) =
+    let mutable result = Unchecked.defaultof<'a>
+    withSwitches path Gemm.parallelThreshold (fun () -> result <- body ())
+    result
+
 /// A property run with the switches set, as one sequenced test (the switches are global).
-let switched name fallback threshold eps gemm =
+let private switched name path threshold eps gemm =
     testSequenced <| testCase name (fun () ->
-        withSwitches fallback threshold (fun () ->
+        withSwitches path threshold (fun () ->
             Check.One(Config.QuickThrowOnFailure.WithMaxTest(100).WithQuietOnSuccess(true),
                       Prop.forAll (Arb.fromGen genCase) (check eps gemm))))
 
-/// A fixed case large enough to cross the KC (384) and MC (96 / 48) blocks and to be split
+/// Runs the case on every path and checks that each pair of results agrees element by element
+/// within twice the error bound of `check` (each is within one bound of the exact value).
+let private pathsAgree (eps: float) (gemm: Case -> float[] -> float[] -> float[] -> float[])
+                       (case: Case) =
+    let rng = SplitMix64(uint64 case.Seed)
+    let a, b = fill rng case.A.Length, fill rng case.B.Length
+    let cLength = case.COff + (case.M - 1) * case.Ldc + case.N + 2
+    let results =
+        [ for path in paths ->
+            path, withResult (Some path) (fun () -> gemm case a b (Array.zeroCreate cLength)) ]
+    let mutable ok = true
+    for i in 0 .. case.M - 1 do
+        for j in 0 .. case.N - 1 do
+            let bound =
+                Seq.sum (seq { for p in 0 .. case.K - 1 ->
+                                   abs (at case.A a i p * at case.B b p j) })
+            let idx = case.COff + i * case.Ldc + j
+            for _, x in results do
+                for _, y in results do
+                    if abs (x[idx] - y[idx]) > 4.0 * float case.K * eps * bound + 1e-300 then
+                        ok <- false
+    ok
+
+/// A fixed case large enough to cross the KC (256, 384) and MC (96 / 48) blocks and to be split
 /// between 2 threads at the default threshold.
 let big m n k transposeA transposeB threads seed =
     let view rows cols t =
@@ -129,25 +166,48 @@ let big m n k transposeA transposeB threads seed =
     { M = m; N = n; K = k; A = view m k transposeA; B = view k n transposeB; COff = 2; Ldc = n + 1
       Threads = threads; Seed = seed }
 
+/// Several callers at once, each splitting its product over 2 threads: the worker pool must
+/// hand every caller its own worker and join it before returning.
+let concurrentCallers () =
+    withSwitches None 0L (fun () ->
+        let results =
+            [| for caller in 0..3 ->
+                System.Threading.Tasks.Task.Run(fun () ->
+                    [ for seed in 0..9 ->
+                        let case = big (20 + caller) (30 + seed) 17 false false 2 seed
+                        check eps64 dgemmCase case ]) |]
+        System.Threading.Tasks.Task.WaitAll(results |> Array.map (fun t -> t :> Task))
+        for t in results do
+            Expect.allEqual t.Result true "every concurrent product is right")
+
 [<Tests>]
 let tests =
     testList "Tensor.Gemm" [
         property "float32 random shapes and layouts" eps32 sgemmCase
         property "float64 random shapes and layouts" eps64 dgemmCase
-        switched "float32 portable fallback" true Gemm.parallelThreshold eps32 sgemmCase
-        switched "float64 portable fallback" true Gemm.parallelThreshold eps64 dgemmCase
-        switched "float32 two threads on small shapes" false 0L eps32 sgemmCase
-        switched "float64 two threads on small shapes" false 0L eps64 dgemmCase
-        testSequenced <| test "large shapes cross the cache blocks: 1, 2 threads, both kernels" {
-            for fallback in [ false; true ] do
-                withSwitches fallback Gemm.parallelThreshold (fun () ->
+        for path in paths do
+            switched $"float32 {path} path" (Some path) Gemm.parallelThreshold eps32 sgemmCase
+            switched $"float64 {path} path" (Some path) Gemm.parallelThreshold eps64 dgemmCase
+        switched "float32 two threads on small shapes" None 0L eps32 sgemmCase
+        switched "float64 two threads on small shapes" None 0L eps64 dgemmCase
+        testSequenced <| testCase "the paths agree with each other on odd shapes" (fun () ->
+            Check.One(Config.QuickThrowOnFailure.WithMaxTest(100).WithQuietOnSuccess(true),
+                      Prop.forAll (Arb.fromGen genCase) (fun case ->
+                          pathsAgree eps32 sgemmCase case && pathsAgree eps64 dgemmCase case)))
+        testSequenced <| test "large shapes cross the cache blocks: 1, 2 threads, every path" {
+            // k = 700 crosses KC (256 and 384) at a point that is a multiple of nothing;
+            // m = 151 and n = 133 leave edge tiles for 6 and 12 rows, 8, 16 and 32 columns.
+            for path in paths do
+                withSwitches (Some path) Gemm.parallelThreshold (fun () ->
                     for threads in [ 1; 2 ] do
-                        for ta, tb in [ false, false; true, false; false, true ] do
-                            let c = big 151 133 400 ta tb threads 7
-                            let what = $"fallback={fallback} %A{c}"
+                        for ta, tb in [ false, false; true, false; false, true; true, true ] do
+                            let c = big 151 133 700 ta tb threads 7
+                            let what = $"path={path} %A{c}"
                             Expect.isTrue (check eps32 sgemmCase c) $"sgemm {what}"
                             Expect.isTrue (check eps64 dgemmCase c) $"dgemm {what}")
         }
+        testSequenced <| test "concurrent callers each get their own worker" {
+            concurrentCallers () }
         test "k = 0 gives zeros" {
             let c = Array.create 6 5.0f
             Gemm.sgemm 1 2 3 0 [||] 0 0 1 [||] 0 3 1 c 0 3
