@@ -146,7 +146,7 @@ Each step adds the same number of nodes, so the forward graph and its gradient g
 in $T$. For a one-layer LSTM ($I = 3$, $H = 4$) and the loss $L = \sum h_T$:
 *)
 let nodeCount (outputs: Expr list) = (Order.topological outputs).Length
-printfn "%4s %14s %16s %22s" "T" "forward nodes" "gradient nodes" "simplified gradient"
+printfn "%-4s %14s %16s %22s" "T" "forward nodes" "gradient nodes" "simplified gradient"
 let sizes =
   [ for steps in [ 1; 2; 4; 8; 16; 32 ] do
       let spec = Recurrent.spec CellKind.Lstm 3 4
@@ -156,7 +156,7 @@ let sizes =
       let loss = Expr.sumAll result.HN
       let gradients = Grad.grad loss [ for KeyValue (_, v) in variables -> v ]
       let forward, backward = nodeCount [ loss ], nodeCount gradients
-      printfn "%4d %14d %16d %22d" steps forward backward (nodeCount (List.map Simplify.run gradients))
+      printfn "%-4d %14d %16d %22d" steps forward backward (nodeCount (List.map Simplify.run gradients))
       steps, forward, backward ]
 let (firstT, firstForward, firstBackward), (lastT, lastForward, lastBackward) = sizes.Head, List.last sizes
 printfn "each step adds %d forward and %d gradient nodes"
