@@ -153,9 +153,9 @@ $y[i, j] = \sum_{p,q} x[i + p, j + q]\, w[p, q]$, so
   a *full* correlation of $g$ padded by $k - 1$ with the **flipped** kernel — the *transposed
   convolution* (it maps the $3 \times 3$ output shape back to the $5 \times 5$ input shape).
 
-`conv2d_input_grad` and `conv2d_weight_grad` compute exactly these (with strides, padding,
-dilation and groups handled in one kernel each; with a batch and several channels the weight
-gradient also sums over the batch). Both claims can be checked numerically with plain `conv2d`
+`conv2d_input_grad` and `conv2d_weight_grad` compute exactly these, for any stride, padding,
+dilation and groups (with a batch and several channels the weight gradient also sums over the
+batch). Both claims can be checked numerically with plain `conv2d`
 nodes:
 *)
 let rng = SplitMix64 5UL

@@ -118,7 +118,8 @@ what lets gradients cross many steps.
 
 **The GRU** (Cho et al., 2014), PyTorch's `nn.GRU`, has no separate cell state: a reset gate
 $r$, an update gate $z$ and a candidate $n$. PyTorch keeps the hidden bias $b_{hn}$ inside
-$r \odot (\dots)$, and so does the library (it matches PyTorch to $10^{-9}$ in the tests):
+$r \odot (\dots)$, and so does the library (the tests compare it with PyTorch's values and
+gradients):
 *)
 let gruParams = cellParams 3
 let gruStep = Cell.step CellKind.Gru gruParams x1 { H = h0; C = None }
@@ -200,9 +201,9 @@ let dLdWhh = Grad.grad rnnLoss [ rnnParams.WeightHh ] |> List.head |> Simplify.r
 printfn "%s" (Print.listingNamed stateNames dLdWhh)
 (*** include-output ***)
 (**
-For long sequences `Recurrent.fs` also supports *truncated* BPTT: run chunks of $k$ steps and
-feed each chunk's final state as a constant initial state of the next, so gradients stop at
-chunk boundaries.
+For long sequences the usual shortcut is *truncated* BPTT, which `Recurrent.run`'s initial
+states make simple: run chunks of $k$ steps and give each chunk the previous chunk's final
+state as a constant initial state, so gradients stop at chunk boundaries.
 
 ## 4. Vanishing gradients, measured
 
