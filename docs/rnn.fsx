@@ -256,9 +256,12 @@ let curves =
       "LSTM", gradientNorms CellKind.Lstm 0.0
       "LSTM, forget bias +1", gradientNorms CellKind.Lstm 1.0
       "LSTM, forget bias +2", gradientNorms CellKind.Lstm 2.0 ]
-printfn "%-22s %s" "‖∂L/∂x_t‖ at t =" (String.Join("", [ for t in 0 .. 10 .. steps - 1 -> $"%10d{t}" ] @ [ $"%10d{steps - 1}" ]))
+let scientific (v: float) = v.ToString("0.0e+0", Globalization.CultureInfo.InvariantCulture).PadLeft 10
+printfn "%-22s %s   t=0 / t=%d" "‖∂L/∂x_t‖ at t ="
+    (String.Join("", [ for t in 0 .. 10 .. steps - 1 -> $"%10d{t}" ] @ [ $"%10d{steps - 1}" ])) (steps - 1)
 for name, norms in curves do
-    printfn "%-22s %s" name (String.Join("", [ for t in [ 0 .. 10 .. steps - 1 ] @ [ steps - 1 ] -> norms[t].ToString("0.0e+0").PadLeft 10 ]))
+    let columns = [ for t in [ 0 .. 10 .. steps - 1 ] @ [ steps - 1 ] -> scientific norms[t] ]
+    printfn "%-22s %s %s" name (String.Join("", columns)) (scientific (norms[0] / norms[steps - 1]))
 (*** include-output ***)
 (**
 The figure shows every step on a logarithmic axis:
@@ -293,9 +296,9 @@ printfn "wrote img/%s (%d bytes)" (Path.GetFileName vanishingFigure) (FileInfo(v
 
 What the numbers say, honestly:
 
-* For the **tanh RNN** the gradient falls by roughly a factor of ten every five steps: the
-  input 49 steps back receives about $10^{-10}$ of what the last input receives. Training
-  cannot use such a signal.
+* For the **tanh RNN** the gradient falls by roughly a factor of ten every four or five steps:
+  the input 49 steps back receives a vanishing fraction of what the last input receives (the
+  last column). Training cannot use such a signal.
 * At PyTorch's default initialisation the **LSTM and the GRU vanish just as fast**: their
   gates start near $\sigma(0) = 0.5$, and halving at each step is also geometric decay. The
   gated cells do not avoid vanishing gradients automatically.
