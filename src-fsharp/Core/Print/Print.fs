@@ -18,3 +18,9 @@ let listing (e: Expr) = Listing.ofExpr e
 
 /// The indented structure, shared nodes expanded once.
 let tree (e: Expr) = Tree.ofExpr e
+
+/// A listing where the given (name, node) pairs get a `let` each: `let i = sigmoid(…)`.
+let listingNamed (names: (string * Expr) list) (e: Expr) = NamedListing.ofExpr names e
+
+/// The named listing as LaTeX `aligned` equations: `i &= \sigma\left(…\right) \\ …`.
+let latexListing (names: (string * Expr) list) (e: Expr) = NamedListing.latex names e
