@@ -286,6 +286,32 @@ module Model =
             start <- start + count
         result)
 
+    /// The index (0-based, in `Network.Layers` order) of the layer named `name` (e.g. "conv1").
+    let layerIndex (model: Model) (name: string) =
+        match model.Network.Layers |> List.tryFindIndex (fun l -> l.Name = name) with
+        | Some i -> i
+        | None ->
+            let names = model.Network.Layers |> List.map (fun l -> l.Name) |> String.concat ", "
+            invalidArg "name" $"no layer named '{name}'; the layers are {names}"
+
+    /// The output of layer `index` for inputs x [n; inputShape…] (rows of any shape with the
+    /// same number of elements), in evaluation mode: hₖ = fₖ(…f₀(x)), e.g. a convolution's
+    /// feature maps [n; C; H; W]. Compiled for this call (meant for looking inside, not speed).
+    let activations (model: Model) (index: int) (x: Tensor) : Tensor =
+        let layers = model.Network.Layers
+        if index < 0 || index >= layers.Length then
+            invalidArg "index" $"layer index {index} is not in 0..{layers.Length - 1}"
+        let n = x.Shape[0]
+        let shape = Array.append [| n |] model.InputShape
+        if x.Numel <> Shape.numel shape then
+            invalidArg "x" $"inputs of shape {Shape.show x.Shape} do not fit {n} examples of {Shape.show model.InputShape}"
+        let input = Expr.var "x" shape
+        let h = layers |> List.take (index + 1) |> List.fold (fun h layer -> layer.Forward Mode.Eval h) input
+        lock model (fun () ->
+            let x = Tensor.reshape shape (Buffers.convert model.DType x)
+            let run = compile [ h ] (("x", x) :: model.Named @ model.NamedBuffers)
+            run () |> List.head |> Buffers.convert model.DType)
+
     /// Class of each row: argmax over the last axis of the outputs (first maximum on ties);
     /// a single output column is a binary logit: class 1 when it is > 0.
     let classes (outputs: Tensor) : int[] =
