@@ -18,8 +18,16 @@ module BatchNorm2d =
     /// μ = Σ x / n and the biased variance σ² = Σ (x − μ)² / n over n = N·H·W, plus x − μ.
     let statistics (x: Expr) =
         let mean = Expr.mean [ 0; 2; 3 ] true x
+        // two passes (centre, then square) rather than E[x²] − μ², which cancels catastrophically
+        // when |μ| ≫ σ; c·c rather than c², a multiplication instead of a power per element
         let centred = x - mean
-        mean, centred, Expr.mean [ 0; 2; 3 ] true (Expr.square centred)
+        mean, centred, Expr.mean [ 0; 2; 3 ] true (centred * centred)
+
+    /// y = x·α + (β − μ·α) with α = γ/√(σ² + eps): the normalisation as one scale and one shift
+    /// per channel, as PyTorch's CPU kernel computes it (x is the only full-size operand).
+    let private normalise (x: Expr) (mean: Expr) (variance: Expr) (weight: Expr) (bias: Expr) (eps: float) =
+        let scale = weight / Expr.sqrt (variance + eps)
+        x * scale + (bias - mean * scale)
 
     /// A batch normalisation named `name` over `channels`, with the affine parameters
     /// "<name>.weight" γ (first 1) and "<name>.bias" β (first 0), and the buffers
@@ -45,13 +53,11 @@ module BatchNorm2d =
                 invalidArg "x" $"{name} needs more than one value per channel in training, got {Shape.show x.Shape}"
         let forward mode (x: Expr) =
             check mode x
-            let normalised =
+            let mean, variance =
                 match mode with
-                | Mode.Train ->
-                    let _, centred, variance = statistics x
-                    centred / Expr.sqrt (variance + eps)
-                | Mode.Eval -> (x - perChannel runningMean) / Expr.sqrt (perChannel runningVar + eps)
-            normalised * perChannel weight + perChannel bias
+                | Mode.Train -> let mean, _, variance = statistics x in mean, variance
+                | Mode.Eval -> perChannel runningMean, perChannel runningVar
+            normalise x mean variance (perChannel weight) (perChannel bias) eps
         let updates (x: Expr) =
             check Mode.Train x
             let n = float (x.Shape[0] * x.Shape[2] * x.Shape[3])
