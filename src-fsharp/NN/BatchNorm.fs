@@ -31,10 +31,13 @@ module BatchNorm2d =
 
     /// A batch normalisation named `name` over `channels`, with the affine parameters
     /// "<name>.weight" γ (first 1) and "<name>.bias" β (first 0), and the buffers
-    /// "<name>.running_mean" (first 0) and "<name>.running_var" (first 1), all [C].
+    /// "<name>.running_mean" (first 0) and "<name>.running_var" (first 1), all [C], and the
+    /// step counter "<name>.num_batches_tracked" (a scalar, first 0), as in PyTorch's state_dict.
     /// Training: y = (x − μ_B)/√(σ²_B + eps)·γ + β with the batch's μ_B and biased σ²_B, and
     /// after the step running ← (1 − momentum)·running + momentum·statistic, where the variance
-    /// statistic is the unbiased σ²_B·n/(n − 1) (PyTorch's convention).
+    /// statistic is the unbiased σ²_B·n/(n − 1) (PyTorch's convention), and the counter grows by 1.
+    /// (The counter is kept in the model's dtype, exact up to 2²⁴ steps in float32; PyTorch only
+    /// reads it when momentum is None, which this layer does not offer.)
     /// Evaluation: y = (x − running_mean)/√(running_var + eps)·γ + β.
     let layer (name: string) (channels: int) (eps: float) (momentum: float) : Layer =
         if channels < 1 then invalidArg "channels" $"batch norm needs at least one channel, got {channels}"
@@ -44,6 +47,7 @@ module BatchNorm2d =
         let bias = Expr.var $"{name}.bias" [| channels |]
         let runningMean = Expr.var $"{name}.running_mean" [| channels |]
         let runningVar = Expr.var $"{name}.running_var" [| channels |]
+        let batchesTracked = Expr.var $"{name}.num_batches_tracked" [||]
         // a [C] vector seen as [1; C; 1; 1], so it broadcasts over batch, height and width
         let perChannel (v: Expr) = Expr.reshape [| 1; channels; 1; 1 |] v
         let check (mode: Mode) (x: Expr) =
@@ -64,10 +68,13 @@ module BatchNorm2d =
             let mean, _, variance = statistics x
             let flat (v: Expr) = Expr.reshape [| channels |] v
             [ $"{name}.running_mean", (1.0 - momentum) * runningMean + momentum * flat mean
-              $"{name}.running_var", (1.0 - momentum) * runningVar + (momentum * n / (n - 1.0)) * flat variance ]
+              $"{name}.running_var", (1.0 - momentum) * runningVar + (momentum * n / (n - 1.0)) * flat variance
+              $"{name}.num_batches_tracked", batchesTracked + 1.0 ]
         { Layer.stateless name (LayerSpec.BatchNorm2d (channels, eps, momentum)) forward with
             Parameters =
                 [ { Var = weight; FanIn = channels; Init = ParameterInit.Constant 1.0 }
                   { Var = bias; FanIn = channels; Init = ParameterInit.Constant 0.0 } ]
-            Buffers = [ { Var = runningMean; Initial = 0.0 }; { Var = runningVar; Initial = 1.0 } ]
+            Buffers =
+                [ { Var = runningMean; Initial = 0.0 }; { Var = runningVar; Initial = 1.0 }
+                  { Var = batchesTracked; Initial = 0.0 } ]
             Updates = updates }

@@ -64,6 +64,8 @@ let private referenceTests (path: string) =
             let updates = Map (Sequential.updates { Layers = [ layer ] } x)
             for name in [ "running_mean"; "running_var" ] do
                 expectClose name (Eval.run env updates[$"bn1.{name}"]) (r.Get "outputs" name)
+            let counted = Eval.run (env.Add("bn1.num_batches_tracked", tensor [||] [| 4.0 |])) updates["bn1.num_batches_tracked"]
+            Expect.equal (values counted) [| 5.0 |] "the step counter grows by one"
         }
         test "one compiled training step stores the running statistics; evaluation uses them" {
             let input = r.Get "inputs" "input"
@@ -71,15 +73,17 @@ let private referenceTests (path: string) =
             let model =
                 Model.ofState (Sequential.ofSpecs [ spec ]) input.Shape[1..] DType.Float64 0
                     [ r.Get "inputs" "weight"; r.Get "inputs" "bias" ]
-                    [ r.Get "constants" "running_mean"; r.Get "constants" "running_var" ]
+                    [ r.Get "constants" "running_mean"; r.Get "constants" "running_var"; tensor [||] [| 0.0 |] ]
             let target = Tensor.zeros DType.Float64 input.Shape
             // learning rate 0: the parameters stay, so evaluation reads PyTorch's γ and β
             let options =
                 { Train.defaults (Loss.Mse Reduction.Mean) (Optimizer.Sgd (SgdOptions.Defaults 0.0)) with
                     Epochs = 1; BatchSize = input.Shape[0]; Shuffle = None }
             Train.fit options model { X = input; Y = target } |> ignore
-            for (name, t), expected in List.zip model.NamedBuffers [ "running_mean"; "running_var" ] do
-                expectClose name t (r.Get "outputs" expected)
+            let buffers = Map model.NamedBuffers
+            for name in [ "running_mean"; "running_var" ] do
+                expectClose name buffers[$"bn1.{name}"] (r.Get "outputs" name)
+            Expect.equal (values buffers["bn1.num_batches_tracked"]) [| 1.0 |] "one step counted"
             expectClose "eval_out" (Model.predict model input) (r.Get "outputs" "eval_out")
         }
     ]
@@ -121,13 +125,13 @@ let tests =
         test "names, first values and what an optimizer sees" {
             let net = Sequential.ofSpecs [ LayerSpec.Conv2d (1, 2, (3, 3), Conv2dSpec.Default); LayerSpec.BatchNorm2d (2, 1e-5, 0.1) ]
             Expect.equal [ for p in net.Parameters -> p.Name ] [ "conv1.weight"; "conv1.bias"; "bn1.weight"; "bn1.bias" ] "parameters"
-            Expect.equal [ for b in net.Buffers -> b.Name ] [ "bn1.running_mean"; "bn1.running_var" ] "buffers"
+            Expect.equal [ for b in net.Buffers -> b.Name ] [ "bn1.running_mean"; "bn1.running_var"; "bn1.num_batches_tracked" ] "buffers"
             for scheme in [ InitScheme.PyTorch; InitScheme.Xavier; InitScheme.Splitmix ] do
                 let model = Model.create net [| 1; 5; 5 |] DType.Float32 scheme 3
                 let named = Map model.Named
                 Expect.equal (values named["bn1.weight"]) [| 1.0; 1.0 |] $"γ = 1 ({scheme})"
                 Expect.equal (values named["bn1.bias"]) [| 0.0; 0.0 |] $"β = 0 ({scheme})"
-                Expect.equal [ for _, t in model.NamedBuffers -> values t ] [ [| 0.0; 0.0 |]; [| 1.0; 1.0 |] ] "running mean 0, var 1"
+                Expect.equal [ for _, t in model.NamedBuffers -> values t ] [ [| 0.0; 0.0 |]; [| 1.0; 1.0 |]; [| 0.0 |] ] "running mean 0, var 1, no step yet"
                 Expect.equal model.Values.Length 4 "the optimizer's tensors are the parameters only"
             // constants take no draws: the conv weights are the benchmark stream's first values
             let plain = Model.create (Sequential.ofSpecs [ LayerSpec.Conv2d (1, 2, (3, 3), Conv2dSpec.Default) ]) [| 1; 5; 5 |] DType.Float32 InitScheme.Splitmix 0
@@ -156,7 +160,9 @@ let tests =
             try
                 Checkpoint.save path model
                 let file = SafeTensors.load path
-                Expect.containsAll (file.Tensors |> List.map fst) [ "bn1.running_mean"; "bn1.running_var" ] "state_dict names"
+                Expect.containsAll (file.Tensors |> List.map fst) [ "bn1.running_mean"; "bn1.running_var"; "bn1.num_batches_tracked" ] "state_dict names"
+                let counter = (Map model.NamedBuffers)["bn1.num_batches_tracked"]
+                Expect.equal (values counter) [| 2.0 |] "two batches of 3"
                 let loaded = Checkpoint.load path
                 for (name, a), (_, b) in List.zip loaded.NamedBuffers model.NamedBuffers do
                     Expect.equal (values a) (values b) name
