@@ -156,10 +156,14 @@ module Checkpoint =
                 | name -> LayerSpec.Activation (activationOf name layer) ]
         specs, input, dtype, root.GetProperty("seed").GetInt32()
 
-    /// Save a model's parameters, buffers (PyTorch's state_dict names, e.g. "bn1.running_mean")
-    /// and architecture to `path` (atomic: temp file, then rename).
+    /// The tensors a model file holds, by name: the parameters, then the buffers (PyTorch's
+    /// state_dict, e.g. "conv1.weight", …, "bn1.running_mean", "bn1.num_batches_tracked").
+    let tensors (model: Model) = model.Named @ model.NamedBuffers
+
+    /// Save a model's parameters, buffers and architecture to `path` (atomic: temp file, then
+    /// rename).
     let save (path: string) (model: Model) =
-        SafeTensors.save path (Map [ ArchitectureKey, architecture model ]) (model.Named @ model.NamedBuffers)
+        SafeTensors.save path (Map [ ArchitectureKey, architecture model ]) (tensors model)
 
     /// Load a model saved by `save`: rebuild the network from the architecture, then bind every
     /// parameter and buffer by name. A missing key, a missing or extra tensor, or a wrong shape

@@ -258,6 +258,17 @@ module Model =
             | Storage.F64 d, Storage.F64 s -> Array.Copy(s, d, d.Length)
             | _ -> invalidArg "values" "a buffer value has another dtype than its buffer"
 
+    /// A training step's outputs [objective; prediction; gradients…; buffer values…]: store the
+    /// buffer values (storeUpdates) and return (objective, prediction, gradients), the part an
+    /// optimizer needs. Every loop over training plans goes through here.
+    let internal finishStep (plan: Plan) (outputs: Tensor list) =
+        match outputs with
+        | value :: prediction :: rest when rest.Length >= plan.Updates.Length ->
+            let grads, bufferValues = List.splitAt (rest.Length - plan.Updates.Length) rest
+            storeUpdates plan bufferValues
+            value, prediction, grads
+        | _ -> failwith "the training program returns the loss, the prediction, the gradients and the buffer values"
+
     /// Largest batch a prediction runs at once (more rows are split into chunks of this size).
     [<Literal>]
     let PredictChunk = 4096

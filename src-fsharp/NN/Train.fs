@@ -142,16 +142,12 @@ module Train =
                 Buffers.copyRows data.X rows plan.X
                 Buffers.copyRows data.Y rows plan.Y
                 for mask, t in plan.Masks do Dropout.fill maskStream mask.Keep t.Storage
-                match plan.Run () with
-                | value :: prediction :: rest ->
-                    let grads, bufferValues = List.splitAt parameters.Length rest
-                    Optimizer.step options.Optimizer states parameters (Array.ofList grads)
-                    Model.storeUpdates plan bufferValues
-                    total <- total + Buffers.at value 0
-                    count <- count + 1
-                    if classifies options.Loss then hits <- hits + correct prediction plan.Y size
-                    options.OnBatch epoch count epochBatches.Length
-                | _ -> failwith "the training program returns the loss, the prediction and the gradients"
+                let value, prediction, grads = Model.finishStep plan (plan.Run ())
+                Optimizer.step options.Optimizer states parameters (Array.ofList grads)
+                total <- total + Buffers.at value 0
+                count <- count + 1
+                if classifies options.Loss then hits <- hits + correct prediction plan.Y size
+                options.OnBatch epoch count epochBatches.Length
             let seconds = clock.Elapsed.TotalSeconds
             let validationLoss, validationAccuracy =
                 match options.Validation with
