@@ -122,3 +122,43 @@ public sealed class AvgPool2d : Layer
     /// <inheritdoc/>
     public override string ToString() => Stride == Size ? $"AvgPool2d({Size})" : $"AvgPool2d({Size}, stride {Stride})";
 }
+
+/// <summary>Batch normalisation over image channels (PyTorch's nn.BatchNorm2d): per channel c,
+/// y = (x − μ_c)/√(σ²_c + eps)·γ_c + β_c with input [batch, channels, H, W]. In training μ and σ²
+/// are the batch's mean and (biased) variance over batch, height and width, and the running
+/// statistics move towards them: running ← (1 − momentum)·running + momentum·batch statistic
+/// (the unbiased variance for running_var); in prediction the running statistics are used.
+/// γ starts at 1, β at 0; the running mean at 0 and the running variance at 1, saved with the model.</summary>
+/// <example><code>var net = new Sequential(new Conv2d(1, 8, 3), new BatchNorm2d(8), Activation.Relu, new MaxPool2d(2), new Flatten(), new Dense(8 * 13 * 13, 10));</code></example>
+public sealed class BatchNorm2d : Layer
+{
+    /// <summary>Creates a batch normalisation layer.</summary>
+    /// <param name="channels">Channels of the input (the C of [batch, C, H, W]).</param>
+    /// <param name="eps">Added to the variance before the square root.</param>
+    /// <param name="momentum">Weight of the batch statistic in each running-statistic update, in [0, 1].</param>
+    /// <exception cref="ArgumentException">channels is below 1, eps is not positive, or momentum is outside [0, 1].</exception>
+    /// <example><code>var bn = new BatchNorm2d(16, momentum: 0.01);</code></example>
+    public BatchNorm2d(int channels, double eps = 1e-5, double momentum = 0.1)
+    {
+        if (channels < 1) throw new ArgumentException($"channels must be at least 1, got {channels}", nameof(channels));
+        if (!(eps > 0)) throw new ArgumentException($"eps must be positive, got {eps}", nameof(eps));
+        if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentException($"momentum must be in [0, 1], got {momentum}", nameof(momentum));
+        (Channels, Eps, Momentum) = (channels, eps, momentum);
+    }
+
+    /// <summary>Channels.</summary>
+    /// <example><code>int c = new BatchNorm2d(16).Channels; // 16</code></example>
+    public int Channels { get; }
+    /// <summary>The eps added to the variance.</summary>
+    /// <example><code>double eps = new BatchNorm2d(16).Eps; // 1e-5</code></example>
+    public double Eps { get; }
+    /// <summary>The momentum of the running statistics.</summary>
+    /// <example><code>double m = new BatchNorm2d(16).Momentum; // 0.1</code></example>
+    public double Momentum { get; }
+
+    internal override Spec Spec => Spec.NewBatchNorm2d(Channels, Eps, Momentum);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"BatchNorm2d({Channels}"
+        + (Eps != 1e-5 ? $", eps {Eps}" : "") + (Momentum != 0.1 ? $", momentum {Momentum}" : "") + ")";
+}

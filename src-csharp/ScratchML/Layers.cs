@@ -24,6 +24,7 @@ public abstract class Layer
         Spec.Conv2d c => Conv2d.FromSpec(c),
         Spec.MaxPool2d m => new MaxPool2d(m.pool.Kernel.Item1, m.pool.Stride.Item1),
         Spec.AvgPool2d a => new AvgPool2d(a.pool.Kernel.Item1, a.pool.Stride.Item1),
+        Spec.BatchNorm2d b => new BatchNorm2d(b.channels, b.eps, b.momentum),
         Spec.Embedding e => new Embedding(e.vocabulary, e.dimension),
         Spec.Recurrent r => RecurrentLayer.FromSpec(r),
         _ when spec.IsFlatten => new Flatten(),

@@ -41,7 +41,7 @@ public sealed record EvaluationResult(double Loss, double Accuracy);
 /// int[] predicted = model.Predict(testImages);
 /// model.Save("mnist.safetensors");
 /// </code></example>
-public sealed class Model
+public sealed partial class Model
 {
     private readonly Fs.Model _model;
     private Fs.Optimizer _optimizer = Fs.Optimizer.NewAdam(Fs.AdamOptions.Defaults);

@@ -1,9 +1,9 @@
 /// Saving and loading a model: weights as safetensors, the architecture as JSON metadata.
 /// Layer: NN, after Train.fs. Read next: the C# facade (src-csharp/ScratchML/Models.cs).
 ///
-/// File: a safetensors file (SafeTensors.fs) whose tensors are the parameters by name
-/// ("fc1.weight", "fc1.bias", …, PyTorch's names for a module with attributes fc1, fc2) and
-/// whose metadata holds "scratchml.architecture", e.g.
+/// File: a safetensors file (SafeTensors.fs) whose tensors are the parameters and buffers by
+/// name ("fc1.weight", "fc1.bias", "bn1.running_mean", …, PyTorch's state_dict names for a
+/// module with attributes fc1, bn1, …) and whose metadata holds "scratchml.architecture", e.g.
 ///   {"format":1,"input":[784],"dtype":"float32","seed":0,
 ///    "layers":[{"type":"dense","inputs":784,"outputs":256},{"type":"relu"},
 ///              {"type":"dropout","p":0.5},{"type":"leaky_relu","slope":0.01},{"type":"flatten"}]}
@@ -156,13 +156,18 @@ module Checkpoint =
                 | name -> LayerSpec.Activation (activationOf name layer) ]
         specs, input, dtype, root.GetProperty("seed").GetInt32()
 
-    /// Save a model's parameters and architecture to `path` (atomic: temp file, then rename).
+    /// The tensors a model file holds, by name: the parameters, then the buffers (PyTorch's
+    /// state_dict, e.g. "conv1.weight", …, "bn1.running_mean", "bn1.num_batches_tracked").
+    let tensors (model: Model) = model.Named @ model.NamedBuffers
+
+    /// Save a model's parameters, buffers and architecture to `path` (atomic: temp file, then
+    /// rename).
     let save (path: string) (model: Model) =
-        SafeTensors.save path (Map [ ArchitectureKey, architecture model ]) model.Named
+        SafeTensors.save path (Map [ ArchitectureKey, architecture model ]) (tensors model)
 
     /// Load a model saved by `save`: rebuild the network from the architecture, then bind every
-    /// parameter by name. A missing key, a missing or extra tensor, or a wrong shape is an
-    /// error naming the file and the problem.
+    /// parameter and buffer by name. A missing key, a missing or extra tensor, or a wrong shape
+    /// is an error naming the file and the problem.
     let load (path: string) : Model =
         let file = SafeTensors.load path
         let fail (detail: string) : 'a = raise (SafeTensorsError(path, detail))
@@ -178,9 +183,10 @@ module Checkpoint =
         let network = Sequential.ofSpecs specs
         let tensors = Map file.Tensors
         let names = network.Parameters |> List.map (fun p -> p.Name)
-        for name in names do
+        let bufferNames = network.Buffers |> List.map (fun b -> b.Name)
+        for name in names @ bufferNames do
             if not (tensors.ContainsKey name) then fail $"tensor '{name}' is missing"
         for name, _ in file.Tensors do
-            if not (List.contains name names) then fail $"unexpected tensor '{name}'"
-        try Model.ofValues network input dtype seed [ for name in names -> tensors[name] ]
+            if not (List.contains name names || List.contains name bufferNames) then fail $"unexpected tensor '{name}'"
+        try Model.ofState network input dtype seed [ for name in names -> tensors[name] ] [ for name in bufferNames -> tensors[name] ]
         with :? ArgumentException as e -> fail e.Message

@@ -1,5 +1,5 @@
 /// Convolution and pooling layers over images in PyTorch's NCHW layout.
-/// Layer: NN, after Dropout.fs. Read next: SequenceLayers.fs.
+/// Layer: NN, after Dropout.fs. Read next: BatchNorm.fs.
 ///
 /// Each layer only looks up its variables and calls the graph's primitive (Expr.conv2dBias,
 /// Expr.maxPool2d, Expr.avgPool2d); the kernels and their derived gradients live in Core.

@@ -55,17 +55,21 @@ type internal PlanKind =
     /// Evaluation mode: outputs [prediction].
     | Predict
 
-/// A compiled program and the input tensors it reads (filled in place before each run).
+/// A compiled program and the input tensors it reads (filled in place before each run). A
+/// training plan's outputs end with one new value per buffer in `Updates` (stored after a step).
 type internal Plan =
     { Run: unit -> Tensor list
       X: Tensor
       Y: Tensor
-      Masks: (Mask * Tensor) list }
+      Masks: (Mask * Tensor) list
+      Updates: Tensor list }
 
 /// A network with its parameter values (contiguous tensors, updated in place by training), its
-/// input shape (one example, e.g. [784]), its dtype (float32 by default; float64 for checking),
-/// and the seed of its dropout masks and shuffles.
-type Model internal (network: Sequential, inputShape: int[], dtype: DType, values: Tensor list, seed: int) =
+/// buffer values (running statistics, overwritten after each training step, never by an
+/// optimizer), its input shape (one example, e.g. [784]), its dtype (float32 by default;
+/// float64 for checking), and the seed of its dropout masks and shuffles.
+type Model internal (network: Sequential, inputShape: int[], dtype: DType, values: Tensor list,
+                     buffers: Tensor list, seed: int) =
     let plans = Dictionary<PlanKind * int * Loss * Regularizer, Plan>(HashIdentity.Structural)
     member _.Network = network
     member _.InputShape = inputShape
@@ -75,6 +79,10 @@ type Model internal (network: Sequential, inputShape: int[], dtype: DType, value
     member _.Values = values
     /// (name, current tensor) pairs, e.g. ("fc1.weight", [256; 784]).
     member _.Named = List.zip (network.Parameters |> List.map (fun p -> p.Name)) values
+    /// Buffer tensors in `Network.Buffers` order (e.g. bn1.running_mean, bn1.running_var).
+    member _.BufferValues = buffers
+    /// (name, current tensor) pairs of the buffers, e.g. ("bn1.running_var", [16]).
+    member _.NamedBuffers = List.zip (network.Buffers |> List.map (fun b -> b.Name)) buffers
     /// Compiled programs by (kind, batch size, loss): built on first use, reused after.
     member internal _.Plans = plans
 
@@ -93,7 +101,18 @@ module Model =
             | ParameterInit.Normal std -> Some (Init.normal rng dtype std p.Shape)
             | ParameterInit.Constant value -> Some (Init.constant dtype value p.Shape)
         match scheme with
-        | InitScheme.Splitmix -> Init.splitmix dtype [ for p in parameters -> p.Shape, p.FanIn ]
+        | InitScheme.Splitmix ->
+            // constants (BatchNorm's γ = 1, β = 0) take no draws from the benchmark's stream
+            let isConstant (p: Parameter) = match p.Init with ParameterInit.Constant _ -> true | _ -> false
+            let mutable drawn =
+                Init.splitmix dtype [ for p in parameters do if not (isConstant p) then yield p.Shape, p.FanIn ]
+            [ for p in parameters ->
+                match p.Init with
+                | ParameterInit.Constant value -> Init.constant dtype value p.Shape
+                | _ ->
+                    let t = List.head drawn
+                    drawn <- List.tail drawn
+                    t ]
         | InitScheme.PyTorch ->
             let rng = SplitMix64(uint64 seed)
             [ for p in parameters ->
@@ -106,20 +125,38 @@ module Model =
                 own rng p |> Option.defaultWith (fun () ->
                     if isWeight p then Init.xavierUniform rng dtype 1.0 p.Shape else Init.zeros dtype p.Shape) ]
 
+    /// First buffer values: every element of a buffer its `Initial` (running mean 0, variance 1).
+    let initialBuffers (dtype: DType) (network: Sequential) =
+        [ for b in network.Buffers -> Init.constant dtype b.Initial b.Var.Shape ]
+
     /// A model of `network` for examples of `inputShape`, initialised by `scheme` from `seed`.
     let create (network: Sequential) (inputShape: int[]) (dtype: DType) (scheme: InitScheme) (seed: int) =
-        Model(network, Array.copy inputShape, dtype, initialValues scheme dtype seed network, seed)
+        Model(network, Array.copy inputShape, dtype, initialValues scheme dtype seed network,
+              initialBuffers dtype network, seed)
 
-    /// A model with given parameter values (loading); each is converted to `dtype`, checked
-    /// against its parameter's shape.
+    /// Contiguous `tensors` in `dtype` (converted where needed), checked one by one against `expected`
+    /// (name, shape) pairs; `what` says what they are in an error.
+    let private checkedCopies (what: string) (dtype: DType) (expected: (string * int[]) list) (tensors: Tensor list) =
+        if tensors.Length <> expected.Length then
+            invalidArg what $"{tensors.Length} tensors for {expected.Length} {what}"
+        for (name, shape), t in List.zip expected tensors do
+            if t.Shape <> shape then
+                invalidArg what $"{name} has shape {Shape.show t.Shape}, expected {Shape.show shape}"
+        tensors |> List.map (Buffers.convert dtype)
+
+    /// A model with given parameter and buffer values (loading); each is converted to `dtype`
+    /// and checked against its parameter's or buffer's shape.
+    let ofState (network: Sequential) (inputShape: int[]) (dtype: DType) (seed: int) (values: Tensor list) (buffers: Tensor list) =
+        let values =
+            values |> checkedCopies "parameters" dtype [ for p in network.Parameters -> p.Name, p.Shape ]
+        let buffers =
+            buffers |> checkedCopies "buffers" dtype [ for b in network.Buffers -> b.Name, b.Var.Shape ]
+        Model(network, Array.copy inputShape, dtype, values, buffers, seed)
+
+    /// A model with given parameter values and first buffer values; each is converted to
+    /// `dtype`, checked against its parameter's shape.
     let ofValues (network: Sequential) (inputShape: int[]) (dtype: DType) (seed: int) (values: Tensor list) =
-        let parameters = network.Parameters
-        if values.Length <> parameters.Length then
-            invalidArg "values" $"{values.Length} tensors for {parameters.Length} parameters"
-        for p, v in List.zip parameters values do
-            if v.Shape <> p.Shape then
-                invalidArg "values" $"{p.Name} has shape {Shape.show v.Shape}, expected {Shape.show p.Shape}"
-        Model(network, Array.copy inputShape, dtype, values |> List.map (Buffers.convert dtype), seed)
+        ofState network inputShape dtype seed values (initialBuffers dtype network)
 
     /// The network's output expression for a batch of inputs x: [batch; inputShape…].
     let output (mode: Mode) (model: Model) (x: Expr) = Sequential.forward mode model.Network x
@@ -174,11 +211,21 @@ module Model =
             let parameters = model.Network.Parameters
             let weights = parameters |> List.filter (fun p -> p.Shape.Length >= 2) |> List.map (fun p -> p.Var)
             let objectiveExpr = Losses.build loss prediction y |> Regularizers.add regularizer weights
+            // a training step also computes each buffer's new value (never differentiated)
+            let updates =
+                if kind = PlanKind.Train then
+                    let found = Map (Sequential.updates model.Network x)
+                    [ for name, t in model.NamedBuffers do
+                        match found.TryFind name with
+                        | Some e -> yield t, e
+                        | None -> () ]
+                else []
             let outputs =
                 match kind with
                 | PlanKind.Train ->
                     let grads = Grad.grad objectiveExpr (parameters |> List.map (fun p -> p.Var))
                     objectiveExpr :: prediction :: (grads |> List.map (Simplify.run >> productLayout))
+                    @ (updates |> List.map snd)
                 | PlanKind.Evaluate -> [ objectiveExpr; prediction ]
                 | PlanKind.Predict -> [ prediction ]
             let used = variables outputs
@@ -193,10 +240,34 @@ module Model =
                 [ yield "x", xBuffer
                   yield "y", yBuffer
                   yield! model.Named
+                  yield! model.NamedBuffers
                   for m, t in masks do yield m.Name, t ]
-            let p = { Run = compile outputs env; X = xBuffer; Y = yBuffer; Masks = masks }
+            let p = { Run = compile outputs env; X = xBuffer; Y = yBuffer; Masks = masks
+                      Updates = updates |> List.map fst }
             model.Plans[key] <- p
             p
+
+    /// Store a training step's buffer values: the outputs after the gradients, in the plan's
+    /// `Updates` order, copied into the model's buffer tensors (which every plan reads).
+    let internal storeUpdates (plan: Plan) (values: Tensor list) =
+        if values.Length <> plan.Updates.Length then
+            invalidArg "values" $"{values.Length} buffer values for {plan.Updates.Length} buffers"
+        for buffer, value in List.zip plan.Updates values do
+            match buffer.Storage, (Buffers.convert buffer.DType value).Storage with
+            | Storage.F32 d, Storage.F32 s -> Array.Copy(s, d, d.Length)
+            | Storage.F64 d, Storage.F64 s -> Array.Copy(s, d, d.Length)
+            | _ -> invalidArg "values" "a buffer value has another dtype than its buffer"
+
+    /// A training step's outputs [objective; prediction; gradients…; buffer values…]: store the
+    /// buffer values (storeUpdates) and return (objective, prediction, gradients), the part an
+    /// optimizer needs. Every loop over training plans goes through here.
+    let internal finishStep (plan: Plan) (outputs: Tensor list) =
+        match outputs with
+        | value :: prediction :: rest when rest.Length >= plan.Updates.Length ->
+            let grads, bufferValues = List.splitAt (rest.Length - plan.Updates.Length) rest
+            storeUpdates plan bufferValues
+            value, prediction, grads
+        | _ -> failwith "the training program returns the loss, the prediction, the gradients and the buffer values"
 
     /// Largest batch a prediction runs at once (more rows are split into chunks of this size).
     [<Literal>]
@@ -225,6 +296,32 @@ module Model =
             | _ -> ()
             start <- start + count
         result)
+
+    /// The index (0-based, in `Network.Layers` order) of the layer named `name` (e.g. "conv1").
+    let layerIndex (model: Model) (name: string) =
+        match model.Network.Layers |> List.tryFindIndex (fun l -> l.Name = name) with
+        | Some i -> i
+        | None ->
+            let names = model.Network.Layers |> List.map (fun l -> l.Name) |> String.concat ", "
+            invalidArg "name" $"no layer named '{name}'; the layers are {names}"
+
+    /// The output of layer `index` for inputs x [n; inputShape…] (rows of any shape with the
+    /// same number of elements), in evaluation mode: hₖ = fₖ(…f₀(x)), e.g. a convolution's
+    /// feature maps [n; C; H; W]. Compiled for this call (meant for looking inside, not speed).
+    let activations (model: Model) (index: int) (x: Tensor) : Tensor =
+        let layers = model.Network.Layers
+        if index < 0 || index >= layers.Length then
+            invalidArg "index" $"layer index {index} is not in 0..{layers.Length - 1}"
+        let n = x.Shape[0]
+        let shape = Array.append [| n |] model.InputShape
+        if x.Numel <> Shape.numel shape then
+            invalidArg "x" $"inputs of shape {Shape.show x.Shape} do not fit {n} examples of {Shape.show model.InputShape}"
+        let input = Expr.var "x" shape
+        let h = layers |> List.take (index + 1) |> List.fold (fun h layer -> layer.Forward Mode.Eval h) input
+        lock model (fun () ->
+            let x = Tensor.reshape shape (Buffers.convert model.DType x)
+            let run = compile [ h ] (("x", x) :: model.Named @ model.NamedBuffers)
+            run () |> List.head |> Buffers.convert model.DType)
 
     /// Class of each row: argmax over the last axis of the outputs (first maximum on ties);
     /// a single output column is a binary logit: class 1 when it is > 0.

@@ -1,5 +1,5 @@
 /// Layers over token sequences: an embedding table and a recurrent stack, batch-first.
-/// Layer: NN, after ConvLayers.fs. Read next: Sequential.fs.
+/// Layer: NN, after BatchNorm.fs. Read next: Sequential.fs.
 ///
 /// Thin wrappers: the lookup is Embedding.lookup, the unrolled recurrence is Recurrent.run
 /// (Recurrent.fs explains the graph and BPTT); here they only get names and initialisers.

@@ -20,7 +20,7 @@ type Sequential =
 [<RequireQualifiedAccess>]
 module Sequential =
     /// Build layers from specs, naming them like a PyTorch module with attributes: dense layers
-    /// fc1, fc2, …; dropout1, …; flatten1, …; activations by kind (relu1, tanh1, …).
+    /// fc1, fc2, …; conv1, …; bn1, …; dropout1, …; flatten1, …; activations by kind (relu1, …).
     let ofSpecs (specs: LayerSpec list) : Sequential =
         let counts = System.Collections.Generic.Dictionary<string, int>()
         let nameFor kind =
@@ -36,7 +36,7 @@ module Sequential =
             | LayerSpec.Conv2d (inputs, outputs, kernel, conv) -> Conv2d.layer (nameFor "conv") inputs outputs kernel conv
             | LayerSpec.MaxPool2d pool -> Pool2d.max (nameFor "maxpool") pool
             | LayerSpec.AvgPool2d (pool, countIncludePad) -> Pool2d.average (nameFor "avgpool") pool countIncludePad
-            | LayerSpec.BatchNorm2d _ -> raise (System.NotSupportedException "BatchNorm2d is not built yet (issue 8)")
+            | LayerSpec.BatchNorm2d (channels, eps, momentum) -> BatchNorm2d.layer (nameFor "bn") channels eps momentum
             | LayerSpec.Embedding (vocabulary, dimension) -> SequenceLayers.embedding (nameFor "embedding") vocabulary dimension
             | LayerSpec.Recurrent (spec, readout) -> SequenceLayers.recurrent (nameFor (SequenceLayers.kindName spec.Kind)) spec readout
         { Layers = specs |> List.map build }

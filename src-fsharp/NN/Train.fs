@@ -114,7 +114,8 @@ module Train =
         total / float data.Count, (if classifies loss then float hits / float data.Count else nan)
 
     /// Train with options: per batch, copy it into the plan's inputs, draw dropout masks, run
-    /// the compiled [loss; prediction; gradients] program, step the optimizer in place.
+    /// the compiled [loss; prediction; gradients; buffer values] program, step the optimizer in
+    /// place and store the new buffer values (BatchNorm's running statistics).
     /// Returns the per-epoch history (shorter than Epochs when a callback stops).
     let fit (options: FitOptions) (model: Model) (data: Dataset) : EpochStats list =
         if options.BatchSize < 1 then invalidArg "options" $"batch size must be ≥ 1, got {options.BatchSize}"
@@ -141,14 +142,12 @@ module Train =
                 Buffers.copyRows data.X rows plan.X
                 Buffers.copyRows data.Y rows plan.Y
                 for mask, t in plan.Masks do Dropout.fill maskStream mask.Keep t.Storage
-                match plan.Run () with
-                | value :: prediction :: grads ->
-                    Optimizer.step options.Optimizer states parameters (Array.ofList grads)
-                    total <- total + Buffers.at value 0
-                    count <- count + 1
-                    if classifies options.Loss then hits <- hits + correct prediction plan.Y size
-                    options.OnBatch epoch count epochBatches.Length
-                | _ -> failwith "the training program returns the loss, the prediction and the gradients"
+                let value, prediction, grads = Model.finishStep plan (plan.Run ())
+                Optimizer.step options.Optimizer states parameters (Array.ofList grads)
+                total <- total + Buffers.at value 0
+                count <- count + 1
+                if classifies options.Loss then hits <- hits + correct prediction plan.Y size
+                options.OnBatch epoch count epochBatches.Length
             let seconds = clock.Elapsed.TotalSeconds
             let validationLoss, validationAccuracy =
                 match options.Validation with

@@ -36,7 +36,8 @@ let tests =
                           typeof<ScratchML.Adagrad>; typeof<ScratchML.EpochResult>; typeof<ScratchML.EvaluationResult>
                           typeof<ScratchML.DigitSet>; typeof<ScratchML.Mnist>; typeof<ScratchML.Conv2d>
                           typeof<ScratchML.MaxPool2d>; typeof<ScratchML.AvgPool2d>; typeof<ScratchML.Embedding>
-                          typeof<ScratchML.RecurrentLayer>; typeof<ScratchML.Lstm>; typeof<ScratchML.Gru>; typeof<ScratchML.Rnn> ]
+                          typeof<ScratchML.RecurrentLayer>; typeof<ScratchML.Lstm>; typeof<ScratchML.Gru>; typeof<ScratchML.Rnn>
+                          typeof<ScratchML.BatchNorm2d> ]
             let offenders =
                 [ for t in types do
                     for e in exposed t do
@@ -74,6 +75,43 @@ let tests =
                 model.Save path
                 Expect.equal (string (ScratchML.Model.Load path).Network) "Embedding(20 × 4) → Gru(4 → 6, bidirectional) → Dense(12 → 2)" "loaded"
             finally File.Delete path
+        }
+        test "a CNN with BatchNorm2d from C#: trains, keeps its running statistics through a file, draws filters and maps" {
+            let cnn = ScratchML.Sequential(ScratchML.Conv2d(1, 4, 3), ScratchML.BatchNorm2d(4), ScratchML.Activation.Relu,
+                                           ScratchML.MaxPool2d(2), ScratchML.Flatten(), ScratchML.Dense(4 * 3 * 3, 2))
+            let model = ScratchML.Model(cnn, [| 1; 8; 8 |], seed = 3, doublePrecision = true)
+            Expect.equal (string model.Network) "Conv2d(1 → 4, 3×3) → BatchNorm2d(4) → relu → MaxPool2d(2) → Flatten → Dense(36 → 2)" "description"
+            Expect.equal model.ParameterCount (4 * 9 + 4 + 2 * 4 + 36 * 2 + 2) "γ and β are parameters, running statistics are not"
+            Expect.equal (List.ofSeq model.LayerNames) [ "conv1"; "bn1"; "relu1"; "maxpool1"; "flatten1"; "fc1" ] "layer names"
+            let x = Array2D.init 12 64 (fun r c -> float ((r * 7 + c * 3) % 11) / 11.0)
+            let y = Array.init 12 (fun r -> r % 2)
+            let before = model.PredictProbabilities x
+            model.Fit(x, y, epochs = 2, batchSize = 4) |> ignore
+            Expect.notEqual (model.PredictProbabilities x) before "trained"
+            let folder = Path.Combine(Path.GetTempPath(), $"scratchml-facade-bn-{Guid.NewGuid():N}")
+            try
+                let path = Path.Combine(folder, "cnn.safetensors")
+                model.Save path
+                let loaded = ScratchML.Model.Load path
+                Expect.equal (string loaded.Network) (string model.Network) "architecture"
+                Expect.equal (loaded.PredictProbabilities x) (model.PredictProbabilities x) "identical probabilities (running statistics saved)"
+                let filters = Path.Combine(folder, "filters.png")
+                model.SaveFilters("conv1", filters, pixelsPerWeight = 5)
+                use bitmap = SkiaSharp.SKBitmap.Decode filters
+                Expect.equal (bitmap.Width, bitmap.Height) (2 * 15 + 3 * 2, 2 * 15 + 3 * 2) "2×2 tiles of 3×3 weights"
+                let maps = Path.Combine(folder, "maps.png")
+                model.SaveFeatureMaps(2, Array.init 64 (fun i -> float32 (i % 8) / 8.0f), maps, pixelsPerValue = 4)
+                use bitmap = SkiaSharp.SKBitmap.Decode maps
+                Expect.equal (bitmap.Width, bitmap.Height) (2 * 24 + 3 * 2, 2 * 24 + 3 * 2) "2×2 tiles of 6×6 maps"
+                let e = Expect.throwsC (fun () -> model.SaveFilters("bn1", filters)) id
+                Expect.equal (e :?> ArgumentException).ParamName "layerIndex" "not a convolution"
+                let e = Expect.throwsC (fun () -> model.SaveFilters("conv7", filters)) id
+                Expect.equal (e :?> ArgumentException).ParamName "layerName" "no such layer"
+                let e = Expect.throwsC (fun () -> model.SaveFeatureMaps(0, Array.zeroCreate 10, maps)) id
+                Expect.equal (e :?> ArgumentException).ParamName "image" "wrong image size"
+                let e = Expect.throwsC (fun () -> model.SaveFeatureMaps(5, Array.zeroCreate 64, maps)) id
+                Expect.equal (e :?> ArgumentException).ParamName "layerIndex" "dense output is no feature map"
+            finally if Directory.Exists folder then Directory.Delete(folder, true)
         }
         test "bad arguments name the parameter" {
             let model = ScratchML.Model(ScratchML.Sequential.Mlp(2, [ 3 ], 2))
