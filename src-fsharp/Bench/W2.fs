@@ -57,7 +57,8 @@ module W2 =
     /// 2..3), accuracy on the 2000 test digits, infer_2000_s (median of calls 2..6).
     let private runIn (dtype: DType) (trainSet: MnistSplit) (testSet: MnistSplit) (emit: string -> unit) =
         let extra = if dtype = DType.Float64 then [ "dtype", "float64" ] else []
-        let line metric value more = emit { Workload = "W2"; Metric = metric; Value = value; Extra = more @ extra }.Line
+        let line metric value more =
+            emit { Workload = "W2"; Metric = metric; Value = value; Extra = more @ extra }.Line
         let model, history = train dtype trainSet epochs
         let invariant = System.Globalization.CultureInfo.InvariantCulture
         for s in history do

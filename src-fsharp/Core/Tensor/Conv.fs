@@ -154,7 +154,9 @@ module Conv =
     /// Run `body t n0 n1` on ranges t = 0..parts−1 of the images, in parallel when parts > 1.
     let private byImages (g: ConvGeometry) parts (body: int -> int -> int -> unit) =
         if parts = 1 then body 0 0 g.N
-        else Threading.Tasks.Parallel.For(0, parts, fun t -> body t (g.N * t / parts) (g.N * (t + 1) / parts)) |> ignore
+        else
+            let range t = body t (g.N * t / parts) (g.N * (t + 1) / parts)
+            Threading.Tasks.Parallel.For(0, parts, range) |> ignore
 
     /// out [N; O; P] ↔ a group's [O/G × N·P] matrix for images n0..n1: copy whole rows of P cells.
     let private regroup (g: ConvGeometry) (nchw: 'T[]) group (matrix: 'T[]) (toMatrix: bool) n0 n1 =
@@ -179,7 +181,8 @@ module Conv =
             byImages g parts (fun _ n0 n1 ->
                 im2colRange g x group cols n0 n1
                 let c0 = n0 * g.P
-                gemm 1 g.Og ((n1 - n0) * g.P) g.K w (group * g.Og * g.K) g.K 1 cols c0 np 1 block c0 np   // W_g · cols
+                // W_g · cols, this range's columns
+                gemm 1 g.Og ((n1 - n0) * g.P) g.K w (group * g.Og * g.K) g.K 1 cols c0 np 1 block c0 np
                 regroup g out group block false n0 n1)
         out
 
@@ -193,7 +196,8 @@ module Conv =
             byImages g parts (fun _ n0 n1 ->
                 regroup g gy group block true n0 n1
                 let c0 = n0 * g.P
-                gemm 1 g.K ((n1 - n0) * g.P) g.Og w (group * g.Og * g.K) 1 g.K block c0 np 1 cols c0 np   // W_gᵀ · G_g
+                // W_gᵀ · G_g, this range's columns
+                gemm 1 g.K ((n1 - n0) * g.P) g.Og w (group * g.Og * g.K) 1 g.K block c0 np 1 cols c0 np
                 col2imRange g cols group dx n0 n1)
         dx
 
@@ -217,7 +221,8 @@ module Conv =
                 gemm 1 g.Og g.K len block c0 np 1 cols c0 1 np partials (part * size) g.K)
             let target = Span(dw, group * size, size)
             for t in 0 .. parts - 1 do
-                TensorPrimitives.Add(ReadOnlySpan(dw, group * size, size), ReadOnlySpan(partials, t * size, size), target)
+                let partial = ReadOnlySpan(partials, t * size, size)
+                TensorPrimitives.Add(ReadOnlySpan(dw, group * size, size), partial, target)
         dw
 
     /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM

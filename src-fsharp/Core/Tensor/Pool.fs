@@ -48,7 +48,8 @@ module Pool =
     let private byPlanes (x: int[]) (body: int -> int -> unit) =
         let planes = x[0] * x[1]
         if Gemm.defaultThreads > 1 && planes > 1 && planes * x[2] * x[3] >= 65536 then
-            Threading.Tasks.Parallel.For(0, 2, fun part -> body (planes * part / 2) (planes * (part + 1) / 2)) |> ignore
+            let half part = body (planes * part / 2) (planes * (part + 1) / 2)
+            Threading.Tasks.Parallel.For(0, 2, half) |> ignore
         else body 0 planes
 
     /// Visit every window of planes [p0, p1): plane index, output index, the clipped window
@@ -98,7 +99,8 @@ module Pool =
     /// maxPool2d spec x: out[n,c,i,j] = max of x over window (i, j), padding as −∞.
     let maxPool2d (spec: Pool2dSpec) (x: Tensor) =
         let y = outputShape "max_pool2d" spec x.Shape
-        typed x y (fun (a: float32[]) -> fst (maxima spec x.Shape y a)) (fun (a: float[]) -> fst (maxima spec x.Shape y a))
+        typed x y (fun (a: float32[]) -> fst (maxima spec x.Shape y a))
+                  (fun (a: float[]) -> fst (maxima spec x.Shape y a))
 
     /// maxPool2dIndices spec x: the flat index h·W + w of each window's first maximum, as numbers
     /// in x's dtype (PyTorch's return_indices): the gradient is a scatter-add at these indices.
