@@ -132,7 +132,8 @@ public static class DigitExplanations
     /// one unperturbed) are classified in batches of <paramref name="batchSize"/>; LIME then fits
     /// p(predicted class) ≈ b + Σ wⱼ·zⱼ weighted by the kernel sqrt(exp(−d²/0.25²)) of the cosine
     /// distance d of z to the all-ones row.</summary>
-    /// <param name="model">A trained model with 784 inputs and one output per class.</param>
+    /// <param name="model">A trained model with one output per class, taking a digit as 784
+    /// inputs (an MLP) or as a [1, 28, 28] image (a CNN: each 784-pixel row fills one image).</param>
     /// <param name="digits">The digits (e.g. <see cref="Mnist.Test"/>).</param>
     /// <param name="index">0 ≤ index &lt; digits.Count.</param>
     /// <param name="seed">Seed of every random draw (null: 0); the same seed gives the same weights.</param>

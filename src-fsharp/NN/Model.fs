@@ -36,8 +36,15 @@ module Buffers =
     let convert (dtype: DType) (t: Tensor) = Tensor.contiguous (Tensor.astype dtype t)
 
     /// Copy rows `rows` of a contiguous [n; …] tensor into the first rows of `dest` (same dtype).
+    /// Rows are copied as flat runs of numbers: an example may come in any shape with the same
+    /// count, so a 784-pixel MNIST row [n; 784] fills an image [b; 1; 28; 28] of a CNN (row-major:
+    /// pixel h·28 + w is cell (0, h, w)); a different count is an error.
     let copyRows (source: Tensor) (rows: ReadOnlySpan<int>) (dest: Tensor) =
         let width = Shape.numel source.Shape / source.Shape[0]
+        let expected = Shape.numel dest.Shape / dest.Shape[0]
+        if width <> expected then
+            invalidArg "source" $"examples of {Shape.show source.Shape[1..]} ({width} numbers) do not \
+                                  fit inputs of {Shape.show dest.Shape[1..]} ({expected} numbers)"
         match source.Storage, dest.Storage with
         | Storage.F32 s, Storage.F32 d ->
             for r in 0 .. rows.Length - 1 do Array.Copy(s, rows[r] * width, d, r * width, width)

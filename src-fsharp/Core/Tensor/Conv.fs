@@ -24,6 +24,7 @@ namespace ScratchML.TensorOps
 
 open System
 open System.Numerics
+open System.Numerics.Tensors
 open ScratchML
 
 /// Sizes of one convolution: input [N; C; H; W], weight [O; C/G; kH; kW], output [N; O; Ho; Wo].
@@ -38,6 +39,24 @@ type ConvGeometry =
     member g.K = g.Cg * g.KH * g.KW
     /// Output cells per image, Ho·Wo.
     member g.P = g.Ho * g.Wo
+
+/// Per-thread scratch arrays of one element type, grown on demand and reused by every call:
+/// a W2 training step would otherwise allocate ~10 MB of short-lived im2col matrices, and on
+/// the large-object heap each allocation is zeroed and only reclaimed by a full collection.
+[<AbstractClass; Sealed>]
+type internal Scratch<'T> =
+    [<ThreadStatic; DefaultValue>]
+    static val mutable private slots: 'T[][]
+
+    /// This thread's array number `slot` (0..3) with at least n elements; contents undefined.
+    static member Take(slot: int, n: int) : 'T[] =
+        if isNull Scratch<'T>.slots then Scratch<'T>.slots <- Array.zeroCreate 4
+        let a = Scratch<'T>.slots[slot]
+        if isNull a || a.Length < n then
+            let fresh = Array.zeroCreate<'T> n
+            Scratch<'T>.slots[slot] <- fresh
+            fresh
+        else a
 
 module Conv =
     /// PyTorch's output size along one axis: ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1.
@@ -70,7 +89,15 @@ module Conv =
 
     // ---- im2col and col2im, per group; cols is [K × N·P] row-major ----
 
+    /// The output columns j whose input column j·sW + q·dW − pW lies inside the image, [lo, hi).
+    let private inside (g: ConvGeometry) q =
+        let shift = q * g.DW - g.PW
+        let lo = if shift >= 0 then 0 else (-shift + g.SW - 1) / g.SW
+        let hi = if g.W - shift <= 0 then 0 else min g.Wo ((g.W - shift + g.SW - 1) / g.SW)
+        lo, max lo hi
+
     /// cols[(c,p,q), n·P + i·Wo + j] = x_pad[n, group·C/G + c, i·sH + p·dH − pH, j·sW + q·dW − pW].
+    /// With stride 1 a row of a window is a contiguous run of the image: one block copy.
     let private im2colRange<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (x: 'T[]) group
                                                                       (cols: 'T[]) n0 n1 =
         let np = g.N * g.P
@@ -78,6 +105,8 @@ module Conv =
             for p in 0 .. g.KH - 1 do
                 for q in 0 .. g.KW - 1 do
                     let row = ((c * g.KH + p) * g.KW + q) * np
+                    let lo, hi = inside g q
+                    let shift = q * g.DW - g.PW
                     for n in n0 .. n1 - 1 do
                         let image = (n * g.C + group * g.Cg + c) * g.H * g.W
                         for i in 0 .. g.Ho - 1 do
@@ -85,10 +114,11 @@ module Conv =
                             let dst = row + n * g.P + i * g.Wo
                             if h < 0 || h >= g.H then Array.Fill(cols, 'T.Zero, dst, g.Wo)
                             else
-                                let src = image + h * g.W
-                                for j in 0 .. g.Wo - 1 do
-                                    let w = j * g.SW + q * g.DW - g.PW
-                                    cols[dst + j] <- if w >= 0 && w < g.W then x[src + w] else 'T.Zero
+                                let src = image + h * g.W + shift
+                                if lo > 0 then Array.Fill(cols, 'T.Zero, dst, lo)
+                                if hi < g.Wo then Array.Fill(cols, 'T.Zero, dst + hi, g.Wo - hi)
+                                if g.SW = 1 then Array.Copy(x, src + lo, cols, dst + lo, hi - lo)
+                                else for j in lo .. hi - 1 do cols[dst + j] <- x[src + j * g.SW]
 
     /// The adjoint of im2col: dx[n, group·C/G + c, h, w] += cols[(c,p,q), n·P + i·Wo + j] for
     /// every window cell that read (h, w); padding cells are dropped.
@@ -99,93 +129,107 @@ module Conv =
             for p in 0 .. g.KH - 1 do
                 for q in 0 .. g.KW - 1 do
                     let row = ((c * g.KH + p) * g.KW + q) * np
+                    let lo, hi = inside g q
+                    let shift = q * g.DW - g.PW
                     for n in n0 .. n1 - 1 do
                         let image = (n * g.C + group * g.Cg + c) * g.H * g.W
                         for i in 0 .. g.Ho - 1 do
                             let h = i * g.SH + p * g.DH - g.PH
-                            if h >= 0 && h < g.H then
-                                let src, dst = row + n * g.P + i * g.Wo, image + h * g.W
-                                for j in 0 .. g.Wo - 1 do
-                                    let w = j * g.SW + q * g.DW - g.PW
-                                    if w >= 0 && w < g.W then dx[dst + w] <- dx[dst + w] + cols[src + j]
+                            if h >= 0 && h < g.H && hi > lo then
+                                let src, dst = row + n * g.P + i * g.Wo, image + h * g.W + shift
+                                if g.SW = 1 then
+                                    let into = Span(dx, dst + lo, hi - lo)
+                                    TensorPrimitives.Add(ReadOnlySpan(dx, dst + lo, hi - lo),
+                                                         ReadOnlySpan(cols, src + lo, hi - lo), into)
+                                else
+                                    for j in lo .. hi - 1 do
+                                        let k = dst + j * g.SW
+                                        dx[k] <- dx[k] + cols[src + j]
 
-    /// Images split into `parts` ranges run `body n0 n1` in parallel: im2col and col2im touch
-    /// disjoint columns and images per range, so no two threads write the same number.
-    let private byImages (g: ConvGeometry) (body: int -> int -> unit) =
-        let parts = if Gemm.defaultThreads > 1 && g.N > 1 && g.K * g.N * g.P >= 65536 then min Gemm.defaultThreads g.N else 1
-        if parts = 1 then body 0 g.N
-        else Threading.Tasks.Parallel.For(0, parts, fun t -> body (g.N * t / parts) (g.N * (t + 1) / parts)) |> ignore
+    /// How many image ranges a kernel of `flops` multiply-adds runs in parallel: each range does
+    /// its own im2col, GEMM and copies (the GEMM alone would not split: its matrices are thin).
+    let private partsFor (g: ConvGeometry) threads (flops: int64) =
+        if threads > 1 && g.N > 1 && flops >= 200_000L then min threads g.N else 1
 
-    let private im2col g x group cols = byImages g (im2colRange g x group cols)
-    let private col2im g cols group dx = byImages g (col2imRange g cols group dx)
+    /// Run `body t n0 n1` on ranges t = 0..parts−1 of the images, in parallel when parts > 1.
+    let private byImages (g: ConvGeometry) parts (body: int -> int -> int -> unit) =
+        if parts = 1 then body 0 0 g.N
+        else
+            let range t = body t (g.N * t / parts) (g.N * (t + 1) / parts)
+            Threading.Tasks.Parallel.For(0, parts, range) |> ignore
 
-    /// out [N; O; P] ↔ a group's [O/G × N·P] matrix: copy whole rows of P cells either way.
-    let private regroup (g: ConvGeometry) (nchw: 'T[]) group (matrix: 'T[]) (toMatrix: bool) =
+    /// out [N; O; P] ↔ a group's [O/G × N·P] matrix for images n0..n1: copy whole rows of P cells.
+    let private regroup (g: ConvGeometry) (nchw: 'T[]) group (matrix: 'T[]) (toMatrix: bool) n0 n1 =
         for o in 0 .. g.Og - 1 do
-            for n in 0 .. g.N - 1 do
+            for n in n0 .. n1 - 1 do
                 let a, b = (n * g.O + group * g.Og + o) * g.P, o * g.N * g.P + n * g.P
                 if toMatrix then Array.Copy(nchw, a, matrix, b, g.P) else Array.Copy(matrix, b, nchw, a, g.P)
 
-    /// C[m×n] = A·B with A, B, C given as (array, offset, row stride, column stride).
+    /// C[m×n] = A·B with A, B, C given as (array, offset, row stride, column stride), on the
+    /// given number of threads.
     type Gemm<'T> =
-        int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int
-            -> unit
+        int -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int
+            -> int -> unit
 
-    let private forward<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) (g: ConvGeometry)
+    let private forward<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads (g: ConvGeometry)
                                                                  (x: 'T[]) (w: 'T[]) =
         let np = g.N * g.P
-        let cols, block = Array.zeroCreate<'T> (g.K * np), Array.zeroCreate<'T> (g.Og * np)
+        let cols, block = Scratch<'T>.Take(0, g.K * np), Scratch<'T>.Take(1, g.Og * np)
         let out = Array.zeroCreate<'T> (g.N * g.O * g.P)
+        let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
         for group in 0 .. g.Groups - 1 do
-            im2col g x group cols
-            gemm g.Og np g.K w (group * g.Og * g.K) g.K 1 cols 0 np 1 block 0 np   // W_g · cols
-            regroup g out group block false
+            byImages g parts (fun _ n0 n1 ->
+                im2colRange g x group cols n0 n1
+                let c0 = n0 * g.P
+                // W_g · cols, this range's columns
+                gemm 1 g.Og ((n1 - n0) * g.P) g.K w (group * g.Og * g.K) g.K 1 cols c0 np 1 block c0 np
+                regroup g out group block false n0 n1)
         out
 
-    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) (g: ConvGeometry)
+    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads (g: ConvGeometry)
                                                                    (gy: 'T[]) (w: 'T[]) =
         let np = g.N * g.P
-        let cols, block = Array.zeroCreate<'T> (g.K * np), Array.zeroCreate<'T> (g.Og * np)
+        let cols, block = Scratch<'T>.Take(0, g.K * np), Scratch<'T>.Take(1, g.Og * np)
         let dx = Array.zeroCreate<'T> (g.N * g.C * g.H * g.W)
+        let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
         for group in 0 .. g.Groups - 1 do
-            regroup g gy group block true
-            gemm g.K np g.Og w (group * g.Og * g.K) 1 g.K block 0 np 1 cols 0 np   // W_gᵀ · G_g
-            col2im g cols group dx
+            byImages g parts (fun _ n0 n1 ->
+                regroup g gy group block true n0 n1
+                let c0 = n0 * g.P
+                // W_gᵀ · G_g, this range's columns
+                gemm 1 g.K ((n1 - n0) * g.P) g.Og w (group * g.Og * g.K) 1 g.K block c0 np 1 cols c0 np
+                col2imRange g cols group dx n0 n1)
         dx
 
     /// ∂W_g = G_g · colsᵀ has a long inner dimension (N·P, 36864 for W2's first layer) and a
     /// small result (O/G × K), which the GEMM cannot split across threads (it splits rows or
     /// columns of C). So the batch is split instead: each thread multiplies its images' columns
     /// into its own partial ∂W, and the partials are added (the sum over n is linear).
-    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: int -> Gemm<'T>) threads
+    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
                                                                     (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
         let np = g.N * g.P
-        let cols, block = Array.zeroCreate<'T> (g.K * np), Array.zeroCreate<'T> (g.Og * np)
+        let cols, block = Scratch<'T>.Take(0, g.K * np), Scratch<'T>.Take(1, g.Og * np)
         let dw = Array.zeroCreate<'T> (g.O * g.K)
-        let work = int64 g.Og * int64 g.K * int64 np
-        let parts = if threads > 1 && g.N > 1 && work >= 1_000_000L then min threads g.N else 1
-        let bounds = [| for t in 0 .. parts do yield g.N * t / parts * g.P |]
-        let partials = Array.init parts (fun _ -> Array.zeroCreate<'T> (g.Og * g.K))
+        let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
+        let size = g.Og * g.K
+        let partials = Scratch<'T>.Take(2, parts * size)
         for group in 0 .. g.Groups - 1 do
-            im2col g x group cols
-            regroup g gy group block true
-            let part t =   // G_g[:, cells] · cols[:, cells]ᵀ for this thread's images
-                let c0, len = bounds[t], bounds[t + 1] - bounds[t]
-                gemm 1 g.Og g.K len block c0 np 1 cols c0 1 np partials[t] 0 g.K
-            if parts = 1 then part 0
-            else Threading.Tasks.Parallel.For(0, parts, part) |> ignore
+            byImages g parts (fun part n0 n1 ->   // G_g[:, cells] · cols[:, cells]ᵀ for these images
+                im2colRange g x group cols n0 n1
+                regroup g gy group block true n0 n1
+                let c0, len = n0 * g.P, (n1 - n0) * g.P
+                gemm 1 g.Og g.K len block c0 np 1 cols c0 1 np partials (part * size) g.K)
+            let target = Span(dw, group * size, size)
             for t in 0 .. parts - 1 do
-                let p = partials[t]
-                for i in 0 .. p.Length - 1 do
-                    let k = group * g.Og * g.K + i
-                    dw[k] <- dw[k] + p[i]
+                let partial = ReadOnlySpan(partials, t * size, size)
+                TensorPrimitives.Add(ReadOnlySpan(dw, group * size, size), partial, target)
         dw
 
     /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM
-    /// (as a function of the thread count) and the default thread count.
+    /// and the default thread count (Gemm.defaultThreads).
     let private dispatch op (a: Tensor) (b: Tensor) (shape: int[])
-                         (f32: (int -> Gemm<float32>) -> int -> float32[] -> float32[] -> float32[])
-                         (f64: (int -> Gemm<float>) -> int -> float[] -> float[] -> float[]) =
+                         (f32: Gemm<float32> -> int -> float32[] -> float32[] -> float32[])
+                         (f64: Gemm<float> -> int -> float[] -> float[] -> float[]) =
         Create.sameDType op a b
         let threads = Gemm.defaultThreads
         match (Create.contiguous a).Storage, (Create.contiguous b).Storage with
@@ -197,7 +241,7 @@ module Conv =
     /// [N; O; Ho; Wo], by im2col + GEMM (no bias: the graph adds it by broadcasting).
     let conv2d (spec: Conv2dSpec) (x: Tensor) (w: Tensor) =
         let g = geometry "conv2d" spec x.Shape w.Shape
-        dispatch "conv2d" x w (outputShape g) (fun mm t -> forward (mm t) g) (fun mm t -> forward (mm t) g)
+        dispatch "conv2d" x w (outputShape g) (fun mm t -> forward mm t g) (fun mm t -> forward mm t g)
 
     let private checkGrad op (g: ConvGeometry) (gy: Tensor) =
         if gy.Shape <> outputShape g then
@@ -210,8 +254,8 @@ module Conv =
     let conv2dInputGrad (spec: Conv2dSpec) (xShape: int[]) (gy: Tensor) (w: Tensor) =
         let g = geometry "conv2d_input_grad" spec xShape w.Shape
         checkGrad "conv2d_input_grad" g gy
-        dispatch "conv2d_input_grad" gy w xShape (fun mm t -> inputGrad (mm t) g)
-            (fun mm t -> inputGrad (mm t) g)
+        dispatch "conv2d_input_grad" gy w xShape (fun mm t -> inputGrad mm t g)
+            (fun mm t -> inputGrad mm t g)
 
     /// conv2dWeightGrad spec wShape x gy = ∂⟨conv2d(x, w), gy⟩/∂w = G_g · colsᵀ per group: the
     /// correlation of x with gy (a convolution again, with stride and dilation swapped).

@@ -76,12 +76,19 @@ module Index =
         let ids = indices op shape[k] index
         let strides = Shape.rowMajorStrides shape
         let ix = Shape.rowMajorStrides index.Shape
-        ids |> Array.mapi (fun i id ->
-            let mutable o = 0
-            for d in 0 .. shape.Length - 1 do
-                let p = if d = k then id else (i / ix[d]) % index.Shape[d]
-                o <- o + p * strides[d]
-            o)
+        let last = shape.Length - 1
+        if k = last && index.Shape[.. last - 1] = shape[.. last - 1] then
+            // the last axis of an index spanning the other axes (max pooling's backward): row r
+            // of the index picks within row r of `shape`, no division per axis
+            let width = index.Shape[last]
+            ids |> Array.mapi (fun i id -> (i / width) * shape[last] + id)
+        else
+            ids |> Array.mapi (fun i id ->
+                let mutable o = 0
+                for d in 0 .. shape.Length - 1 do
+                    let p = if d = k then id else (i / ix[d]) % index.Shape[d]
+                    o <- o + p * strides[d]
+                o)
 
     /// gather axis index x (torch.gather): out has index's shape and
     /// out[p] = x[p with p[axis] = index[p]].

@@ -43,13 +43,23 @@ module Pool =
         if ho < 1 || wo < 1 then fail $"the window does not fit (output {ho}×{wo})"
         [| x[0]; x[1]; ho; wo |]
 
-    /// Visit every window: plane index, output index, the clipped window [h0, h1) × [w0, w1) and
-    /// PyTorch's divisor with padding counted ((hend − hstart)·(wend − wstart) before clipping).
-    let private windows (spec: Pool2dSpec) (x: int[]) (y: int[])
-                        (visit: int -> int -> int -> int -> int -> int -> int -> unit) =
+    /// Run `body p0 p1` over the planes (n, c) in [p0, p1): two halves on two threads when there
+    /// are enough cells (a window reads and writes only its own plane).
+    let private byPlanes (x: int[]) (body: int -> int -> unit) =
+        let planes = x[0] * x[1]
+        if Gemm.defaultThreads > 1 && planes > 1 && planes * x[2] * x[3] >= 65536 then
+            let half part = body (planes * part / 2) (planes * (part + 1) / 2)
+            Threading.Tasks.Parallel.For(0, 2, half) |> ignore
+        else body 0 planes
+
+    /// Visit every window of planes [p0, p1): plane index, output index, the clipped window
+    /// [h0, h1) × [w0, w1) and PyTorch's divisor with padding counted ((hend − hstart)·(wend −
+    /// wstart) before clipping). Inline with the visitor inlined: typed loops, no call per window.
+    let inline private windows (spec: Pool2dSpec) (x: int[]) (y: int[]) p0 p1
+                               ([<InlineIfLambda>] visit: int -> int -> int -> int -> int -> int -> int -> unit) =
         let (kH, kW), (sH, sW), (pH, pW) = spec.Kernel, spec.Stride, spec.Padding
         let h, w, ho, wo = x[2], x[3], y[2], y[3]
-        for plane in 0 .. x[0] * x[1] - 1 do
+        for plane in p0 .. p1 - 1 do
             for i in 0 .. ho - 1 do
                 let hs = i * sH - pH
                 let he = min (hs + kH) (h + pH)
@@ -59,21 +69,26 @@ module Pool =
                     let padded = (he - hs) * (we - ws)
                     visit plane ((plane * ho + i) * wo + j) (max hs 0) (min he h) (max ws 0) (min we w) padded
 
-    /// The flat index h·W + w (within its plane) of each window's maximum: the first in the
-    /// window's row-major scan, padding never (PyTorch's rule, NaN counting as the largest).
-    let private argmaxes<'T when 'T :> IFloatingPointIeee754<'T> and 'T: comparison> spec (shape: int[]) (y: int[]) (x: 'T[]) =
+    /// Each window's maximum and the flat index h·W + w (within its plane) of the first one in
+    /// the window's row-major scan, padding never (PyTorch's rule, NaN counting as the largest).
+    /// Inline, so `>` is the machine comparison of float32 or float64 at each call below.
+    let inline private maxima (spec: Pool2dSpec) (shape: int[]) (y: int[]) (x: ^T[]) =
         let hw, w = shape[2] * shape[3], shape[3]
-        let index = Array.zeroCreate (Shape.numel y)
-        windows spec shape y (fun plane o h0 h1 w0 w1 _ ->
-            let mutable best, at = 'T.NegativeInfinity, h0 * w + w0
-            for r in h0 .. h1 - 1 do
-                for c in w0 .. w1 - 1 do
-                    let v = x[plane * hw + r * w + c]
-                    if v > best || 'T.IsNaN v then
-                        best <- v
-                        at <- r * w + c
-            index[o] <- at)
-        index
+        let values, index = Array.zeroCreate< ^T> (Shape.numel y), Array.zeroCreate<int> (Shape.numel y)
+        byPlanes shape (fun p0 p1 ->
+            windows spec shape y p0 p1 (fun plane o h0 h1 w0 w1 _ ->
+                let mutable at = h0 * w + w0
+                let mutable best = x[plane * hw + at]
+                for r in h0 .. h1 - 1 do
+                    let row = plane * hw + r * w
+                    for c in w0 .. w1 - 1 do
+                        let v = x[row + c]
+                        if v > best || v <> v then   // v ≠ v only for NaN
+                            best <- v
+                            at <- r * w + c
+                values[o] <- best
+                index[o] <- at))
+        values, index
 
     /// Apply `f32`/`f64` to x's row-major array, giving an array of `shape` in x's dtype.
     let private typed (x: Tensor) (shape: int[]) (f32: float32[] -> float32[]) (f64: float[] -> float[]) =
@@ -81,22 +96,18 @@ module Pool =
         | Storage.F32 a -> Create.ofStorage shape (Storage.F32 (f32 a))
         | Storage.F64 a -> Create.ofStorage shape (Storage.F64 (f64 a))
 
-    let private maxValues<'T when 'T :> IFloatingPointIeee754<'T> and 'T: comparison> spec (shape: int[]) y (x: 'T[]) =
-        let hw = shape[2] * shape[3]
-        let index = argmaxes spec shape y x
-        Array.init index.Length (fun o -> x[o / (y[2] * y[3]) * hw + index[o]])
-
     /// maxPool2d spec x: out[n,c,i,j] = max of x over window (i, j), padding as −∞.
     let maxPool2d (spec: Pool2dSpec) (x: Tensor) =
         let y = outputShape "max_pool2d" spec x.Shape
-        typed x y (maxValues spec x.Shape y) (maxValues spec x.Shape y)
+        typed x y (fun (a: float32[]) -> fst (maxima spec x.Shape y a))
+                  (fun (a: float[]) -> fst (maxima spec x.Shape y a))
 
     /// maxPool2dIndices spec x: the flat index h·W + w of each window's first maximum, as numbers
     /// in x's dtype (PyTorch's return_indices): the gradient is a scatter-add at these indices.
     let maxPool2dIndices (spec: Pool2dSpec) (x: Tensor) =
         let y = outputShape "max_pool2d_indices" spec x.Shape
-        let asT (index: int[]) = Array.map float index
-        typed x y (fun a -> argmaxes spec x.Shape y a |> Array.map float32) (argmaxes spec x.Shape y >> asT)
+        typed x y (fun (a: float32[]) -> snd (maxima spec x.Shape y a) |> Array.map float32)
+                  (fun (a: float[]) -> snd (maxima spec x.Shape y a) |> Array.map float)
 
     /// The divisor of a window: kH·kW with padding counted (clipped at the padded edge, as
     /// PyTorch in ceil mode), else the number of real cells.
@@ -105,22 +116,24 @@ module Pool =
     let private average<'T when 'T :> IFloatingPointIeee754<'T>> spec includePad (shape: int[]) y (x: 'T[]) =
         let hw, w = shape[2] * shape[3], shape[3]
         let out = Array.zeroCreate<'T> (Shape.numel y)
-        windows spec shape y (fun plane o h0 h1 w0 w1 padded ->
+        byPlanes shape (fun p0 p1 ->
+          windows spec shape y p0 p1 (fun plane o h0 h1 w0 w1 padded ->
             let mutable sum = 'T.Zero
             for r in h0 .. h1 - 1 do
                 for c in w0 .. w1 - 1 do sum <- sum + x[plane * hw + r * w + c]
-            out[o] <- sum / 'T.CreateTruncating(divisor includePad padded h0 h1 w0 w1))
+            out[o] <- sum / 'T.CreateTruncating(divisor includePad padded h0 h1 w0 w1)))
         out
 
     let private spread<'T when 'T :> IFloatingPointIeee754<'T>> spec includePad (shape: int[]) y (g: 'T[]) =
         let hw, w = shape[2] * shape[3], shape[3]
         let dx = Array.zeroCreate<'T> (Shape.numel shape)
-        windows spec shape y (fun plane o h0 h1 w0 w1 padded ->
+        byPlanes shape (fun p0 p1 ->
+          windows spec shape y p0 p1 (fun plane o h0 h1 w0 w1 padded ->
             let share = g[o] / 'T.CreateTruncating(divisor includePad padded h0 h1 w0 w1)
             for r in h0 .. h1 - 1 do
                 for c in w0 .. w1 - 1 do
                     let k = plane * hw + r * w + c
-                    dx[k] <- dx[k] + share)
+                    dx[k] <- dx[k] + share))
         dx
 
     /// avgPool2d spec includePad x: out[n,c,i,j] = Σ window / divisor, padding as zeros; the

@@ -111,6 +111,32 @@ let tests =
             Expect.equal code 0 "exit"
             Expect.stringContains out "diff" "lists diff"
         }
+        test "train mnist --model cnn saves a CNN that evaluate, predict and explain mnist read" {
+            let folder = Path.Combine(Path.GetTempPath(), "scratchml-cli-" + System.Guid.NewGuid().ToString("N"))
+            try
+                let model = Path.Combine(folder, "cnn.safetensors")
+                let code, out, err =
+                    scratchml [ "train"; "mnist"; "--model"; "cnn"; "--channels"; "4,8"; "--hidden"; "16"
+                                "--limit"; "300"; "--epochs"; "1"; "--out"; model ]
+                Expect.equal code 0 err
+                Expect.stringContains out "Conv2d(1 → 4, 5×5)" "prints the network"
+                Expect.stringContains out "per epoch" "reports the time per epoch"
+                let code, out, err = scratchml [ "evaluate"; "--model"; model ]
+                Expect.equal code 0 err
+                Expect.stringContains out "test accuracy" "evaluates"
+                let code, out, err = scratchml [ "predict"; "--model"; model; "--index"; "7" ]
+                Expect.equal code 0 err
+                Expect.stringContains out "test digit 7" "predicts"
+                let report = Path.Combine(folder, "r.html")
+                let code, _, err = scratchml [ "explain"; "mnist"; "--model"; model; "--samples"; "50"; "--out"; report ]
+                Expect.equal code 0 err
+                Expect.isTrue (File.Exists report) "writes the report"
+            finally
+                if Directory.Exists folder then Directory.Delete(folder, true)
+        }
+        test "train mnist --model refuses an unknown kind" {
+            rejects [ "train"; "mnist"; "--model"; "rnn"; "--limit"; "10" ] "--model"
+        }
         test "train mnist --plot writes the curve as a PNG" {
             let folder = Path.Combine(Path.GetTempPath(), "scratchml-cli-" + System.Guid.NewGuid().ToString("N"))
             try

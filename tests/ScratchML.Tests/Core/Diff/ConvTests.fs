@@ -123,6 +123,18 @@ let private kernels = testList "im2col vs direct" [
         let x, w = tensor [| 8; 8; 12; 12 |] (uniform rng -1.0 1.0), tensor [| 16; 8; 5; 5 |] (uniform rng -1.0 1.0)
         Expect.isTrue (Tensor.allClose 1e-12 1e-12 (Conv.conv2d Conv2dSpec.Default x w) (Conv.conv2dDirect Conv2dSpec.Default x w)) "im2col = direct"
     }
+    test "an odd batch split over two threads (3 images, partial ∂W per range) agrees" {
+        // large enough (16·72·432 multiply-adds) to be split when Gemm.defaultThreads > 1
+        let rng = SplitMix64 9UL
+        let spec = { Conv2dSpec.Default with Padding = (1, 0) }
+        let xs, ws = [| 3; 8; 14; 14 |], [| 16; 8; 3; 3 |]
+        let x, w = tensor xs (uniform rng -1.0 1.0), tensor ws (uniform rng -1.0 1.0)
+        let y = Conv.conv2d spec x w
+        let g = tensor y.Shape (uniform rng -1.0 1.0)
+        Expect.isTrue (closeTo y (Conv.conv2dDirect spec x w)) "forward"
+        Expect.isTrue (closeTo (Conv.conv2dInputGrad spec xs g w) (Conv.conv2dInputGradDirect spec xs g w)) "input grad"
+        Expect.isTrue (closeTo (Conv.conv2dWeightGrad spec ws x g) (Conv.conv2dWeightGradDirect spec ws x g)) "weight grad"
+    }
     test "a 2×2 window picks the first maximum of its row-major scan on ties" {
         let x = Tensor.ofArray [| 1; 1; 2; 2 |] [| 1.0; 3.0; 3.0; 3.0 |]
         let spec = Pool2dSpec.Square 2

@@ -1,0 +1,79 @@
+/// W2 of ../shared/bench/WORKLOADS.md: a small CNN on the 8000 MNIST digits of W1, plain SGD.
+/// Layer: Bench (calls NN's Model and Train). Read next: Workloads.fs.
+///
+/// x[1,28,28] → conv1 (1→8, 5×5) → ReLU → max-pool 2 → conv2 (8→16, 5×5) → ReLU → max-pool 2
+/// → flatten (C,H,W: 16·4·4 = 256) → fc (256 → 10) → logits. Exactly the reference: splitmix
+/// init (seed 42; conv1.weight, conv1.bias, conv2.weight, conv2.bias, fc.weight, fc.bias, fan_in
+/// 25, 25, 200, 200, 256, 256), W1's fixed interleaved order never shuffled, batches of 64 (125
+/// per epoch), mean softmax cross-entropy, p ← p − 0.05·∇p, 3 epochs. Float32 (the workload),
+/// then float64 (extra `dtype=float64`).
+namespace ScratchML.Bench
+
+open ScratchML
+open ScratchML.NN
+
+[<RequireQualifiedAccess>]
+module W2 =
+    /// Epochs, batch size and learning rate of W2.
+    let epochs, batchSize, learningRate = 3, 64, 0.05
+
+    /// The shape of one example: one channel of 28×28 pixels.
+    let inputShape = [| 1; Mnist.Side; Mnist.Side |]
+
+    /// The W2 network with WORKLOADS.md's parameter names, so its parameter order is the init
+    /// order: conv1.weight [8;1;5;5], conv1.bias [8], conv2.weight [16;8;5;5], conv2.bias [16],
+    /// fc.weight [10;256], fc.bias [10].
+    let network () : Sequential =
+        let conv name inputs outputs = Conv2d.layer name inputs outputs (5, 5) Conv2dSpec.Default
+        let pool name = Pool2d.max name (Pool2dSpec.Square 2)
+        { Layers =
+            [ conv "conv1" 1 8
+              Activations.layer "relu1" Activation.Relu
+              pool "maxpool1"
+              conv "conv2" 8 16
+              Activations.layer "relu2" Activation.Relu
+              pool "maxpool2"
+              Flatten.layer "flatten"
+              Dense.layer "fc" 256 10 ] }
+
+    /// Training options of W2: mean cross-entropy, plain SGD lr 0.05, fixed order.
+    let options =
+        { W1.options with
+            Optimizer = Optimizer.Sgd (SgdOptions.Defaults learningRate)
+            Epochs = epochs }
+
+    /// Digits [n; 784] (rows of 28×28 pixels) as images [n; 1; 28; 28]: the same numbers, the
+    /// convolution's NCHW layout.
+    let images (digits: Tensor) = Tensor.reshape [| digits.Shape[0]; 1; Mnist.Side; Mnist.Side |] digits
+
+    /// Train W2 in `dtype` on a training split for `epochCount` epochs: the model and its history.
+    let train (dtype: DType) (trainSet: MnistSplit) (epochCount: int) =
+        let model = Model.create (network ()) inputShape dtype InitScheme.Splitmix 0
+        let data = Train.classification dtype 10 (images trainSet.Images) trainSet.Labels
+        let history = Train.fit { options with Epochs = epochCount } model data
+        model, history
+
+    /// One precision's RESULT lines: epoch k's time and mean loss, epoch_s (median of epochs
+    /// 2..3), accuracy on the 2000 test digits, infer_2000_s (median of calls 2..6).
+    let private runIn (dtype: DType) (trainSet: MnistSplit) (testSet: MnistSplit) (emit: string -> unit) =
+        let extra = if dtype = DType.Float64 then [ "dtype", "float64" ] else []
+        let line metric value more =
+            emit { Workload = "W2"; Metric = metric; Value = value; Extra = more @ extra }.Line
+        let model, history = train dtype trainSet epochs
+        let invariant = System.Globalization.CultureInfo.InvariantCulture
+        for s in history do
+            line $"epoch{s.Epoch}_s" s.Seconds [ "mean_train_loss", s.Loss.ToString("F5", invariant) ]
+        line "epoch_s" (Report.median [ for s in history.Tail -> s.Seconds ]) [ "epochs", $"2..{epochs}"; "init", "splitmix" ]
+        let testX = Buffers.convert dtype (images testSet.Images)
+        let predicted = Model.predictClasses model testX
+        let hits = Array.fold2 (fun n p l -> if p = l then n + 1 else n) 0 predicted testSet.Labels
+        line $"test_acc_after_{epochs}_epochs" (float hits / float predicted.Length) [ "init", "splitmix" ]
+        let infer = [ for _ in 1..6 -> Report.time (fun () -> Model.predictClasses model testX |> ignore) ]
+        line "infer_2000_s" (Report.median infer.Tail) [ "batch", "2000" ]
+
+    /// Run W2 with `threads` threads (GEMM and convolution): float32, then float64.
+    let run (threads: int) (emit: string -> unit) =
+        Gemm.defaultThreads <- threads
+        let trainSet, testSet = Mnist.w1 (Mnist.defaultFolder ())
+        runIn DType.Float32 trainSet testSet emit
+        runIn DType.Float64 trainSet testSet emit
