@@ -305,8 +305,112 @@ module Compile =
                 for a in argsOf e do if inlined a then stack.Push(struct (a, false))
         inputs.ToArray(), steps.ToArray(), registers
 
-    /// Flatten the DAG of `outputs` into a program: fuse, assign slots, plan buffers by liveness.
-    let program (outputs: Expr list) : Compiled =
+    /// The piece a SliceBackward places along its one sliced axis: (axis, start, length, g with
+    /// that axis kept), when every other spec is All and the piece is contiguous (step 1).
+    let private slicePiece (e: Expr) =
+        match e.Node with
+        | Node.Apply (Op.SliceBackward (shape, specs), [ g ]) ->
+            let shape = Array.ofList shape
+            let sliced = specs |> List.indexed |> List.filter (fun (_, s) -> s <> Slice.All)
+            match sliced with
+            | [ axis, Slice.Index i ] ->
+                let start = if i < 0 then i + shape[axis] else i
+                let kept = Array.concat [ g.Shape[.. axis - 1]; [| 1 |]; g.Shape[axis ..] ]
+                Some (shape, axis, start, 1, Expr.reshape kept g)
+            | [ axis, Slice.Range (start, stop, 1) ] ->
+                let n = shape[axis]
+                let clamp v = if v < 0 then max 0 (v + n) else min v n
+                let a = start |> Option.map clamp |> Option.defaultValue 0
+                let b = stop |> Option.map clamp |> Option.defaultValue n
+                if b > a then Some (shape, axis, a, b - a, g) else None
+            | _ -> None
+        | _ -> None
+
+    /// Σ of SliceBackward terms placing disjoint pieces along one axis of one shape = the pieces
+    /// concatenated along that axis, zeros in the gaps (exact: each element is one piece's value
+    /// or 0). Returns the merged terms and the terms left as they were.
+    let private mergeSlices (terms: Expr list) =
+        let pieces, rest = terms |> List.map (fun t -> t, slicePiece t) |> List.partition (snd >> Option.isSome)
+        let groups = pieces |> List.groupBy (fun (_, p) -> let shape, axis, _, _, _ = p.Value in List.ofArray shape, axis)
+        let merged = ResizeArray<Expr>()
+        let left = ResizeArray<Expr>(rest |> List.map fst)
+        for (shape, axis), group in groups do
+            let shape = Array.ofList shape
+            // keep the first piece at each position; an overlapping one stays a term of the sum
+            let sorted = group |> List.sortBy (fun (_, p) -> let _, _, start, _, _ = p.Value in start)
+            let chosen = ResizeArray<int * int * Expr>()
+            let mutable next = 0
+            for term, p in sorted do
+                let _, _, start, length, g = p.Value
+                if start >= next then (chosen.Add((start, length, g)); next <- start + length) else left.Add term
+            if chosen.Count < 2 then for start, _, _ in chosen do left.Add (sorted |> List.find (fun (_, p) -> let _, _, s, _, _ = p.Value in s = start) |> fst)
+            else
+                let gap a b = Expr.zeros (shape |> Array.mapi (fun i d -> if i = axis then b - a else d))
+                let parts = ResizeArray<Expr>()
+                let mutable at = 0
+                for start, length, g in chosen do
+                    if start > at then parts.Add (gap at start)
+                    parts.Add g
+                    at <- start + length
+                if at < shape[axis] then parts.Add (gap at shape[axis])
+                merged.Add (Expr.concat axis (List.ofSeq parts))
+        List.ofSeq merged, List.ofSeq left
+
+    /// Σᵢ Aᵢ·Bᵢ over rank-2 products = [A₁ A₂ …]·[B₁; B₂; …]: one GEMM with a long inner axis
+    /// instead of many small ones (a recurrent weight's gradient sums one product per step).
+    let private mergeProducts (terms: Expr list) =
+        let isProduct (e: Expr) =
+            match e.Node with
+            | Node.Apply (Op.MatMul, [ a; b ]) -> a.Rank = 2 && b.Rank = 2
+            | _ -> false
+        match List.partition isProduct terms with
+        | (_ :: _ :: _ as products), rest ->
+            let factors = products |> List.map argsOf
+            let left = Expr.concat 1 [ for f in factors -> f[0] ]
+            let right = Expr.concat 0 [ for f in factors -> f[1] ]
+            Expr.matmul left right :: rest
+        | _ -> terms
+
+    /// Rewrite every sum (a tree of adds of one shape) whose terms are disjoint slice
+    /// placements or matrix products, as above. The same value with O(1) kernels instead of
+    /// O(terms) full-size ones: unrolled recurrences sum one such term per time step.
+    let private mergeSums (outputs: Expr list) =
+        let nodes = Order.topological outputs
+        let uses = Order.useCounts nodes
+        let isOutput = HashSet<int>(outputs |> List.map (fun o -> o.Id))
+        let user = Dictionary<int, Expr>()
+        for e in nodes do for a in argsOf e do user[a.Id] <- e
+        let isAdd (e: Expr) = match e.Node with Node.Apply (Op.Add, [ a; b ]) -> a.Shape = e.Shape && b.Shape = e.Shape | _ -> false
+        // an add inside a larger sum: used once, by an add of the same shape
+        let inner (e: Expr) =
+            isAdd e && not (isOutput.Contains e.Id) && uses.GetValueOrDefault(e.Id) = 1 && isAdd user[e.Id]
+        let mapped = Dictionary<int, Expr>()
+        let get (e: Expr) = mapped[e.Id]
+        for e in nodes do
+            mapped[e.Id] <-
+                match e.Node with
+                | Node.Apply (op, args) when isAdd e && not (inner e) ->
+                    let terms = ResizeArray<Expr>()
+                    let stack = Stack<Expr>([ e ])
+                    while stack.Count > 0 do
+                        let t = stack.Pop()
+                        if t.Id = e.Id || inner t then (for a in List.rev (argsOf t) do stack.Push a) else terms.Add t
+                    let original = List.ofSeq terms |> List.map get
+                    let slices, rest = mergeSlices original
+                    let merged = slices @ mergeProducts rest
+                    if merged.Length = original.Length && List.forall2 (fun (a: Expr) (b: Expr) -> a.Id = b.Id) merged original
+                    then (let args' = List.map get args in if List.forall2 (fun (a: Expr) (b: Expr) -> a.Id = b.Id) args' args then e else Expr.apply op args')
+                    else merged |> List.reduce (fun a b -> Expr.apply Op.Add [ a; b ])
+                | Node.Apply (op, args) ->
+                    let args' = List.map get args
+                    if List.forall2 (fun (a: Expr) (b: Expr) -> a.Id = b.Id) args' args then e else Expr.apply op args'
+                | _ -> e
+        outputs |> List.map get
+
+    /// Flatten the DAG of `outputs` into a program: merge sums, fuse, assign slots, plan buffers
+    /// by liveness. The program still returns the values of the original `outputs`.
+    let program (original: Expr list) : Compiled =
+        let outputs = mergeSums original
         let nodes = Order.topological outputs
         let uses = Order.useCounts nodes
         let isOutput = HashSet<int>(outputs |> List.map (fun o -> o.Id))
