@@ -166,12 +166,14 @@ module CharLm =
             | _ -> failwith "the training program returns the loss, the states and the gradients"
         losses
 
-    /// Bits per character on `text`: streams of it (B = 16, T = 64, states carried), every
-    /// character after the first predicted once (the tail that does not fill a chunk is left
-    /// out): Σ −log₂ p(next char) / count.
+    /// Bits per character on `text`: streams of it (up to B = 16 streams, T = 64, states
+    /// carried), every character after the first predicted once (the tail that does not fill a
+    /// chunk is left out): Σ −log₂ p(next char) / count.
     let bitsPerChar (lm: CharLm) (text: string) =
         let ids = lm.Vocabulary.Encode text
-        let batch, steps = 16, 64
+        if ids.Length < 2 then invalidArg "text" "need at least two characters"
+        let batch = max 1 (min 16 ((ids.Length - 1) / 64))
+        let steps = min 64 ((ids.Length - 1) / batch)
         let chunks, chunk = chunker ids batch steps
         let program = lm.Program("loss", batch, steps)
         let mutable h, c = zeroState lm batch, zeroState lm batch

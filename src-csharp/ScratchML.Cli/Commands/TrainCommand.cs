@@ -5,13 +5,20 @@ namespace ScratchML.Cli;
 
 /// <summary>`scratchml train mnist`: trains an MLP on the 60,000 MNIST training digits with a
 /// progress bar (loss and accuracy per epoch), prints test accuracy and saves the model;
-/// `--plot curve.png` also draws the per-epoch loss and accuracy.</summary>
+/// `--plot curve.png` also draws the per-epoch loss and accuracy. `train` holds one subcommand
+/// per task (`train mnist`, `train charlm`, …).</summary>
 public static class TrainCommand
 {
-    /// <summary>Builds the command.</summary>
-    public static Command Create()
+    /// <summary>Builds the `train` command and its subcommands.</summary>
+    public static Command Create() => new("train", "Train a model: one subcommand per task.")
     {
-        var dataset = new Argument<string>("dataset") { Description = "the data set to train on: mnist" };
+        CreateMnist(),
+        TrainCharLmCommand.Create(),
+    };
+
+    /// <summary>Builds `train mnist`.</summary>
+    public static Command CreateMnist()
+    {
         var hidden = new Option<string>("--hidden") { Description = "hidden layer sizes, comma-separated", DefaultValueFactory = _ => "256" };
         var epochs = new Option<int>("--epochs", "-e") { Description = "passes over the training data", DefaultValueFactory = _ => 10 };
         var optimizer = new Option<string>("--optimizer", "-o") { Description = "adam, adamw, sgd, rmsprop or adagrad", DefaultValueFactory = _ => "adam" };
@@ -22,14 +29,12 @@ public static class TrainCommand
         var limit = new Option<int?>("--limit") { Description = "train on the first N training digits only (quick runs)" };
         var output = new Option<string>("--out") { Description = "model file to write", DefaultValueFactory = _ => "models/mnist.safetensors" };
         var plot = new Option<string?>("--plot") { Description = "write the loss/accuracy curve to this PNG (the test digits are then also evaluated after each epoch)" };
-        var command = new Command("train", "Train a multi-layer perceptron on MNIST, report test accuracy, save the model.")
+        var command = new Command("mnist", "Train a multi-layer perceptron on MNIST, report test accuracy, save the model.")
         {
-            dataset, hidden, epochs, optimizer, lr, batch, seed, dropout, limit, output, plot,
+            hidden, epochs, optimizer, lr, batch, seed, dropout, limit, output, plot,
         };
         command.SetAction(p =>
         {
-            if (!string.Equals(p.GetValue(dataset), "mnist", StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"unknown data set '{p.GetValue(dataset)}' (known: mnist)");
             var sizes = ParseSizes(p.GetValue(hidden)!);
             var rule = MakeOptimizer(p.GetValue(optimizer)!, p.GetValue(lr));
             var train = Mnist.Train();
