@@ -89,6 +89,32 @@ module internal Blocks =
             for i in 0 .. n - 1 do d[i] <- if x[i] <> 0.0 then a[i] else b[i]
         | _ -> invalidOp $"Compile: %A{op} is not elementwise"
 
+    /// d[0, n) ← a[start, start + n) widened to float64 (exact), whole SIMD vectors at a time.
+    let widen (a: float32[]) (start: int) (d: float[]) (dStart: int) (n: int) =
+        let width = Numerics.Vector<float32>.Count
+        let vectors = if Numerics.Vector.IsHardwareAccelerated then n / width else 0
+        if vectors > 0 then
+            let source = Runtime.InteropServices.MemoryMarshal.Cast<float32, Numerics.Vector<float32>>(ReadOnlySpan(a, start, vectors * width))
+            let target = Runtime.InteropServices.MemoryMarshal.Cast<float, Numerics.Vector<float>>(Span(d, dStart, vectors * width))
+            for k in 0 .. vectors - 1 do
+                let mutable low = Numerics.Vector<float>.Zero
+                let mutable high = Numerics.Vector<float>.Zero
+                Numerics.Vector.Widen(source[k], &low, &high)
+                target[2 * k] <- low
+                target[2 * k + 1] <- high
+        for i in vectors * width .. n - 1 do d[dStart + i] <- float a[start + i]
+
+    /// a[start, start + n) ← s[0, n) rounded to float32 (to nearest, as a scalar cast), whole SIMD
+    /// vectors at a time.
+    let narrow (s: float[]) (a: float32[]) (start: int) (n: int) =
+        let width = Numerics.Vector<float32>.Count
+        let vectors = if Numerics.Vector.IsHardwareAccelerated then n / width else 0
+        if vectors > 0 then
+            let source = Runtime.InteropServices.MemoryMarshal.Cast<float, Numerics.Vector<float>>(ReadOnlySpan(s, 0, vectors * width))
+            let target = Runtime.InteropServices.MemoryMarshal.Cast<float32, Numerics.Vector<float32>>(Span(a, start, vectors * width))
+            for k in 0 .. vectors - 1 do target[k] <- Numerics.Vector.Narrow(source[2 * k], source[2 * k + 1])
+        for i in vectors * width .. n - 1 do a[start + i] <- float32 s[i]
+
     /// Elements [start, start+n) of t broadcast to `shape` (row-major), as float64, into d.
     let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float[]) =
         if t.Numel = 1 then
@@ -97,7 +123,7 @@ module internal Blocks =
         elif t.Shape = shape && t.IsContiguous then
             match t.Storage with
             | Storage.F64 a -> Array.Copy(a, start, d, 0, n)
-            | Storage.F32 a -> for i in 0 .. n - 1 do d[i] <- float a[start + i]
+            | Storage.F32 a -> widen a start d 0 n
         else
             // strides of t seen as `shape`: 0 on stretched or missing axes; copy row by row
             let rank = shape.Length
@@ -121,7 +147,9 @@ module internal Blocks =
                     if step = 0 then Array.Fill(d, a[pos], i, run)
                     elif step = 1 then Array.Copy(a, pos, d, i, run)
                     else for j in 0 .. run - 1 do d[i + j] <- a[pos + j * step]
-                | Storage.F32 a -> for j in 0 .. run - 1 do d[i + j] <- float a[pos + j * step]
+                | Storage.F32 a ->
+                    if step = 1 then widen a pos d i run
+                    else for j in 0 .. run - 1 do d[i + j] <- float a[pos + j * step]
                 i <- i + run
                 index[last] <- index[last] + run
                 pos <- pos + run * step
@@ -168,7 +196,7 @@ module internal Blocks =
     let store (s: float[]) (storage: Storage) (start: int) (n: int) =
         match storage with
         | Storage.F64 a -> Array.Copy(s, 0, a, start, n)
-        | Storage.F32 a -> for i in 0 .. n - 1 do a[start + i] <- float32 s[i]
+        | Storage.F32 a -> narrow s a start n
 
 /// A compiled program: `Run env` gives the outputs' values, equal to `Eval.runMany env outputs`.
 [<Sealed>]

@@ -135,6 +135,17 @@ let tests =
             Expect.equal first second "same twice"
             Expect.isTrue (Array.forall2 (fun x y -> abs (x - y) < 1e-5) first reference) "float32 close to float64"
         }
+        test "float32 blocks widen and narrow exactly as scalar casts (any length, any offset)" {
+            let rng = SplitMix64 12UL
+            for n in [ 0; 1; 7; 8; 9; 33; 1024 ] do
+                let wide = Array.init (n + 3) (fun _ -> (rng.Uniform() - 0.5) * 1e3 + rng.Uniform() * 1e-9)
+                let narrowed = Array.zeroCreate<float32> (n + 5)
+                Blocks.narrow wide narrowed 2 n
+                Expect.equal narrowed[2 .. n + 1] (Array.init n (fun i -> float32 wide[i])) $"narrow n={n}"
+                let back = Array.zeroCreate<float> (n + 4)
+                Blocks.widen narrowed 2 back 1 n
+                Expect.equal back[1 .. n] (Array.init n (fun i -> float narrowed[2 + i])) $"widen n={n}"
+        }
         // sequenced: timings taken while other tests run in parallel would mean nothing
         testSequenced <| test "cheap gradient: compiled MLP loss+gradient vs forward (printed)" {
             let forward, both = cheapGradient 30
