@@ -16,7 +16,7 @@ namespace ScratchML;
 /// <example><code>var options = new CharLanguageModelOptions { Hidden = 128, Batches = 300 };</code></example>
 public sealed record CharLanguageModelOptions(
     int Embedding = 32, int Hidden = 256, int Layers = 1, int Steps = 64, int BatchSize = 32,
-    double LearningRate = 2e-3, double ClipNorm = 5.0, int Batches = 1200, int Seed = 0)
+    double LearningRate = 2e-3, double ClipNorm = 5.0, int Batches = 2000, int Seed = 0)
 {
     internal Fs.CharLmOptions ToFSharp() =>
         new(Embedding, Hidden, Layers, Steps, BatchSize, LearningRate, ClipNorm, Batches, Seed);
