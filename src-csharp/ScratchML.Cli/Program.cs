@@ -11,6 +11,7 @@ var root = new RootCommand("ScratchML — machine learning from scratch: tensors
     TrainCommand.Create(),
     EvaluateCommand.Create(),
     PredictCommand.Create(),
+    SampleCommand.Create(),
     ExplainCommand.Create(),
 };
 return Guard.Run(() =>

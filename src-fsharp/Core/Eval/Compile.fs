@@ -28,6 +28,10 @@ type Instruction =
     /// A fused elementwise pass: inputs (slots) broadcast to the node's shape, then the steps;
     /// the result is the register of the last step, written into `buffer` (−1: fresh each run).
     | Fused of inputs: int[] * steps: Micro[] * registers: int * buffer: int
+    /// A 2-d matrix product a·b written by the GEMM into `buffer` (−1: a fresh tensor each run).
+    | Product of a: int * b: int * buffer: int
+    /// The arguments joined along `axis` (Concat), copied into `buffer` (−1: fresh each run).
+    | Joined of parts: int[] * axis: int * buffer: int
 
 /// Block kernels of the fused passes: one op over `n` elements of a block.
 module internal Blocks =
@@ -97,6 +101,32 @@ module internal Blocks =
             for i in 0 .. n - 1 do d[i] <- if x[i] <> 0.0 then a[i] else b[i]
         | _ -> invalidOp $"Compile: %A{op} is not elementwise"
 
+    /// d[0, n) ← a[start, start + n) widened to float64 (exact), whole SIMD vectors at a time.
+    let widen (a: float32[]) (start: int) (d: float[]) (dStart: int) (n: int) =
+        let width = Numerics.Vector<float32>.Count
+        let vectors = if Numerics.Vector.IsHardwareAccelerated then n / width else 0
+        if vectors > 0 then
+            let source = Runtime.InteropServices.MemoryMarshal.Cast<float32, Numerics.Vector<float32>>(ReadOnlySpan(a, start, vectors * width))
+            let target = Runtime.InteropServices.MemoryMarshal.Cast<float, Numerics.Vector<float>>(Span(d, dStart, vectors * width))
+            for k in 0 .. vectors - 1 do
+                let mutable low = Numerics.Vector<float>.Zero
+                let mutable high = Numerics.Vector<float>.Zero
+                Numerics.Vector.Widen(source[k], &low, &high)
+                target[2 * k] <- low
+                target[2 * k + 1] <- high
+        for i in vectors * width .. n - 1 do d[dStart + i] <- float a[start + i]
+
+    /// a[start, start + n) ← s[0, n) rounded to float32 (to nearest, as a scalar cast), whole SIMD
+    /// vectors at a time.
+    let narrow (s: float[]) (a: float32[]) (start: int) (n: int) =
+        let width = Numerics.Vector<float32>.Count
+        let vectors = if Numerics.Vector.IsHardwareAccelerated then n / width else 0
+        if vectors > 0 then
+            let source = Runtime.InteropServices.MemoryMarshal.Cast<float, Numerics.Vector<float>>(ReadOnlySpan(s, 0, vectors * width))
+            let target = Runtime.InteropServices.MemoryMarshal.Cast<float32, Numerics.Vector<float32>>(Span(a, start, vectors * width))
+            for k in 0 .. vectors - 1 do target[k] <- Numerics.Vector.Narrow(source[2 * k], source[2 * k + 1])
+        for i in vectors * width .. n - 1 do a[start + i] <- float32 s[i]
+
     /// Elements [start, start+n) of t broadcast to `shape` (row-major), as float64, into d.
     let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float[]) =
         if t.Numel = 1 then
@@ -105,7 +135,7 @@ module internal Blocks =
         elif t.Shape = shape && t.IsContiguous then
             match t.Storage with
             | Storage.F64 a -> Array.Copy(a, start, d, 0, n)
-            | Storage.F32 a -> Primitives.ConvertTruncating<float32, float>(ReadOnlySpan(a, start, n), Span(d, 0, n))
+            | Storage.F32 a -> widen a start d 0 n
         else
             // strides of t seen as `shape`: 0 on stretched or missing axes; copy row by row
             let rank = shape.Length
@@ -131,7 +161,7 @@ module internal Blocks =
                     else for j in 0 .. run - 1 do d[i + j] <- a[pos + j * step]
                 | Storage.F32 a ->
                     if step = 0 then Array.Fill(d, float a[pos], i, run)
-                    elif step = 1 then Primitives.ConvertTruncating<float32, float>(ReadOnlySpan(a, pos, run), Span(d, i, run))
+                    elif step = 1 then widen a pos d i run
                     else for j in 0 .. run - 1 do d[i + j] <- float a[pos + j * step]
                 i <- i + run
                 index[last] <- index[last] + run
@@ -196,11 +226,17 @@ module internal Blocks =
                 Storage.F32 (Array.map float32 acc)
         Tensor(storage, Array.copy target, Shape.rowMajorStrides target, 0)
 
+    /// Zero the first n elements of a storage.
+    let clear (storage: Storage) (n: int) =
+        match storage with
+        | Storage.F64 a -> Array.Clear(a, 0, n)
+        | Storage.F32 a -> Array.Clear(a, 0, n)
+
     /// Write n values of block s to storage at start.
     let store (s: float[]) (storage: Storage) (start: int) (n: int) =
         match storage with
         | Storage.F64 a -> Array.Copy(s, 0, a, start, n)
-        | Storage.F32 a -> Primitives.ConvertTruncating<float, float32>(ReadOnlySpan(s, 0, n), Span(a, start, n))
+        | Storage.F32 a -> narrow s a start n
 
 /// A compiled program: `Run env` gives the outputs' values, equal to `Eval.runMany env outputs`.
 [<Sealed>]
@@ -227,16 +263,48 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
         | DType.Float64 -> Storage.F64 (Array.zeroCreate n)
         | DType.Float32 -> Storage.F32 (Array.zeroCreate n)
 
+    /// The storage of planned buffer `buffer` in `dtype` (−1: a fresh one of n elements).
+    let storageOf dtype buffer n =
+        if buffer >= 0 then
+            let pool = match buffers.TryGetValue dtype with
+                       | true, p -> p
+                       | _ -> let p = bufferSizes |> Array.map (storageFor dtype) in buffers[dtype] <- p; p
+            pool[buffer]
+        else storageFor dtype n
+
+    /// c = a·b for 2-d a [m; k], b [k; n] of the run's dtype, into a planned buffer: the GEMM
+    /// reads both operands by their strides (a transposed view is not copied) and overwrites c.
+    let product (a: Tensor) (b: Tensor) dtype buffer =
+        if buffer < 0 || a.DType <> dtype || b.DType <> dtype then Tensor.matmul a b
+        else
+            let m, k, n = a.Shape[0], a.Shape[1], b.Shape[1]
+            let storage = storageOf dtype buffer (m * n)
+            let threads = Gemm.defaultThreads
+            match a.Storage, b.Storage, storage with
+            | _ when k = 0 -> Blocks.clear storage (m * n)
+            | Storage.F32 x, Storage.F32 y, Storage.F32 c ->
+                Gemm.sgemm threads m n k x a.Offset a.Strides[0] a.Strides[1] y b.Offset b.Strides[0] b.Strides[1] c 0 n
+            | Storage.F64 x, Storage.F64 y, Storage.F64 c ->
+                Gemm.dgemm threads m n k x a.Offset a.Strides[0] a.Strides[1] y b.Offset b.Strides[0] b.Strides[1] c 0 n
+            | _ -> invalidOp "Compile: operand dtypes differ"
+            Tensor(storage, [| m; n |], Shape.rowMajorStrides [| m; n |], 0)
+
+    /// Concat of `parts` along `axis` into a planned buffer of `shape` (each part's strides read
+    /// as they are; the parts cover the axis, so every element is written).
+    let joined (parts: Tensor[]) (axis: int) (shape: int[]) dtype buffer =
+        if buffer < 0 || parts |> Array.exists (fun p -> p.DType <> dtype) then Tensor.concat axis (List.ofArray parts)
+        else
+            let out = Tensor(storageOf dtype buffer (Shape.numel shape), Array.copy shape, Shape.rowMajorStrides shape, 0)
+            let mutable start = 0
+            for part in parts do
+                TensorOps.Layout.copyInto "concat" (TensorOps.Layout.narrow axis start part.Shape[axis] out) part
+                start <- start + part.Shape[axis]
+            out
+
     /// One fused pass over blocks: load the inputs, run the steps, store the last register.
     let fused (values: Tensor[]) dtype (shape: int[]) (operands: float[][][]) (inputs: int[]) (steps: Micro[]) buffer =
         let n = Shape.numel shape
-        let storage =
-            if buffer >= 0 then
-                let pool = match buffers.TryGetValue dtype with
-                           | true, p -> p
-                           | _ -> let p = bufferSizes |> Array.map (storageFor dtype) in buffers[dtype] <- p; p
-                pool[buffer]
-            else storageFor dtype n
+        let storage = storageOf dtype buffer n
         let regs = registerBlocks
         let last = steps[steps.Length - 1].Dest
         let mutable start = 0
@@ -259,7 +327,9 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             | Kernel (op, args) -> $"v{i} = %A{op}({slots args})"
             | Fused (inputs, steps, _, buffer) ->
                 let ops = steps |> Array.map (fun s -> (Cards.cardOf s.Op).Name) |> String.concat " "
-                $"v{i} = fused[{ops}]({slots inputs}) {Shape.show node.Shape} in buffer {buffer}" ]
+                $"v{i} = fused[{ops}]({slots inputs}) {Shape.show node.Shape} in buffer {buffer}"
+            | Product (a, b, buffer) -> $"v{i} = MatMul({slots [| a; b |]}) {Shape.show node.Shape} in buffer {buffer}"
+            | Joined (parts, axis, buffer) -> $"v{i} = Concat {axis}({slots parts}) {Shape.show node.Shape} in buffer {buffer}" ]
 
     /// Number of instructions and of fused elementwise passes.
     member _.Size = code.Length, code |> Array.filter (function Fused _ -> true | _ -> false) |> Array.length
@@ -292,6 +362,8 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                 | Kernel (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a] ]
                 | Fused (inputs, steps, _, buffer) ->
                     fused values dtype node.Shape operands[i] inputs steps buffer
+                | Product (a, b, buffer) -> product values[a] values[b] dtype buffer
+                | Joined (parts, axis, buffer) -> joined (parts |> Array.map (fun p -> values[p])) axis node.Shape dtype buffer
             times[i] <- clock.Elapsed.TotalMilliseconds
             for dead in release[i] do values[dead] <- null   // let the collector have dead kernel outputs
         [ for o in outputs -> values[slotOf[o.Id]] ], times
@@ -349,8 +421,10 @@ module Compile =
                 for a in argsOf e do if inlined a then stack.Push(struct (a, false))
         inputs.ToArray(), steps.ToArray(), registers
 
-    /// Flatten the DAG of `outputs` into a program: fuse, assign slots, plan buffers by liveness.
-    let program (outputs: Expr list) : Compiled =
+    /// Flatten the DAG of `outputs` into a program: merge sums, fuse, assign slots, plan buffers
+    /// by liveness. The program still returns the values of the original `outputs`.
+    let program (original: Expr list) : Compiled =
+        let outputs = SumMerge.run original
         let nodes = Order.topological outputs
         let uses = Order.useCounts nodes
         let isOutput = HashSet<int>(outputs |> List.map (fun o -> o.Id))
@@ -374,8 +448,16 @@ module Compile =
                 | Node.Apply _ when isElementwise e ->
                     let inputs, steps, registers = fuse e inlined slotOf
                     Fused (inputs, steps, registers, -1)
+                | Node.Apply (Op.MatMul, [ a; b ]) when a.Rank = 2 && b.Rank = 2 -> Product (slotOf[a.Id], slotOf[b.Id], -1)
+                | Node.Apply (Op.Concat axis, args) ->
+                    Joined ([| for a in args -> slotOf[a.Id] |], (if axis < 0 then axis + e.Rank else axis), -1)
                 | Node.Apply (op, args) -> Kernel (op, [| for a in args -> slotOf[a.Id] |]))
-        let readsOf = function Kernel (_, args) -> args | Fused (inputs, _, _, _) -> inputs | _ -> [||]
+        let readsOf = function
+            | Kernel (_, args) -> args
+            | Fused (inputs, _, _, _) -> inputs
+            | Product (a, b, _) -> [| a; b |]
+            | Joined (parts, _, _) -> parts
+            | _ -> [||]
         // liveness: the last instruction reading each slot (outputs live forever)
         let forever = Int32.MaxValue
         let lastUse = Array.init kept.Length (fun i -> if isOutput.Contains kept[i].Id then forever else i)
@@ -387,7 +469,7 @@ module Compile =
         for i in 0 .. kept.Length - 1 do
             roots[i] <-
                 match code[i] with
-                | Fused _ -> Set.singleton i
+                | Fused _ | Product _ | Joined _ -> Set.singleton i
                 | Kernel (Op.MatMul, _) -> Set.empty
                 // convolution and pooling kernels write fresh arrays too
                 | Kernel ((Op.Conv2d _ | Op.Conv2dInputGrad _ | Op.Conv2dWeightGrad _ | Op.MaxPool2d _
@@ -395,23 +477,28 @@ module Compile =
                 | Kernel (_, args) -> args |> Array.map (fun a -> roots[a]) |> Set.unionMany
                 | _ -> Set.empty
             for r in roots[i] do bufferEnd[r] <- max bufferEnd[r] lastUse[i]
-        // plan: a fused result takes a free buffer of its size, released after its last reader
+        // plan: a fused result or a product takes a free buffer of its size, released after its
+        // last reader (never one its own inputs still use: those are released after it runs)
         let sizes = ResizeArray<int>()
         let free = Dictionary<int, Stack<int>>()
         let bufferOf = Array.create kept.Length -1
         let endsAt = Dictionary<int, ResizeArray<int>>()
+        let allocate i =
+            let n = Shape.numel kept[i].Shape
+            if not (free.ContainsKey n) then free[n] <- Stack()
+            let pool = free[n]
+            let b = if pool.Count > 0 then pool.Pop() else (sizes.Add n; sizes.Count - 1)
+            bufferOf[i] <- b
+            let e = bufferEnd[i]
+            if not (endsAt.ContainsKey e) then endsAt[e] <- ResizeArray()
+            endsAt[e].Add i
+            b
         for i in 0 .. kept.Length - 1 do
             match code[i] with
             | Fused (inputs, steps, registers, _) when bufferEnd[i] <> forever ->
-                let n = Shape.numel kept[i].Shape
-                if not (free.ContainsKey n) then free[n] <- Stack()
-                let pool = free[n]
-                let b = if pool.Count > 0 then pool.Pop() else (sizes.Add n; sizes.Count - 1)
-                bufferOf[i] <- b
-                code[i] <- Fused (inputs, steps, registers, b)
-                let e = bufferEnd[i]
-                if not (endsAt.ContainsKey e) then endsAt[e] <- ResizeArray()
-                endsAt[e].Add i
+                code[i] <- Fused (inputs, steps, registers, allocate i)
+            | Product (a, b, _) when bufferEnd[i] <> forever -> code[i] <- Product (a, b, allocate i)
+            | Joined (parts, axis, _) when bufferEnd[i] <> forever -> code[i] <- Joined (parts, axis, allocate i)
             | _ -> ()
             match endsAt.TryGetValue i with
             | true, ended -> for r in ended do free[sizes[bufferOf[r]]].Push bufferOf[r]

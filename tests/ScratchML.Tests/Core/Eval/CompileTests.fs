@@ -92,6 +92,60 @@ let tests =
                       "b2", tensor [| 10 |] (uniform rng -0.1 0.1); "target", tensor [| 64 |] (fun () -> float (rng.Below 10)) ]
             Expect.isNone (agree (loss :: Grad.grad loss wrt) env) "agree"
         }
+        test "a sum of disjoint slice placements is one concat (gaps zero, an overlap kept)" {
+            let x = Expr.var "x" [| 5; 3 |]
+            let place t (g: Expr) = Expr.apply (Op.SliceBackward ([ 5; 3 ], [ Slice.Index t ])) [ g ]
+            let row t = Expr.slice [ Slice.Index t ] x
+            // rows 0, 1, 3 and a two-row range 3:5 overlapping row 3 (kept as a term); row 2 a gap
+            let range = Expr.apply (Op.SliceBackward ([ 5; 3 ], [ Slice.Range (Some 3, Some 5, 1) ])) [ Expr.slice [ Slice.Range (Some 3, Some 5, 1) ] x ]
+            let sum = place 0 (Expr.sin (row 0)) + place 3 (row 3 * 2.0) + place 1 (Expr.exp (row 1)) + range
+            let program = Compile.program [ sum * 3.0 ]
+            let listing = String.concat "\n" program.Listing
+            Expect.stringContains listing "Concat 0" "a concat"
+            Expect.equal (program.Listing |> List.filter (fun l -> l.Contains "SliceBackward") |> List.length) 1 ("the overlap stays:\n" + listing)
+            let env = Map [ "x", tensor [| 5; 3 |] (uniform (SplitMix64 5UL) -1.0 1.0) ]
+            Expect.isNone (agree [ sum * 3.0 ] env) "values"
+        }
+        test "a sum of matrix products is one GEMM over the joined factors" {
+            let factors = [ for t in 0 .. 4 -> Expr.var $"a{t}" [| 2; 3 |], Expr.var $"b{t}" [| 3; 4 |] ]
+            let sum = factors |> List.map (fun (a, b) -> Expr.matmul a (Expr.transpose 0 1 (Expr.transpose 0 1 b))) |> List.reduce (+)
+            let program = Compile.program [ Expr.tanh sum ]
+            Expect.equal (program.Listing |> List.filter (fun l -> l.Contains "MatMul") |> List.length) 1 (String.concat "\n" program.Listing)
+            let rng = SplitMix64 9UL
+            let env =
+                Map [ for t in 0 .. 4 do
+                        yield $"a{t}", tensor [| 2; 3 |] (uniform rng -1.0 1.0)
+                        yield $"b{t}", tensor [| 3; 4 |] (uniform rng -1.0 1.0) ]
+            Expect.isNone (agree [ Expr.tanh sum ] env) "values"
+        }
+        test "products and concats in planned buffers: values right on every run, in float32 too" {
+            let a = Expr.var "a" [| 3; 4 |]
+            let b = Expr.var "b" [| 4; 3 |]
+            // each product is dead before the next one needs a buffer of its size
+            let mutable e = a
+            for i in 1 .. 4 do e <- Expr.concat 1 [ Expr.tanh (Expr.matmul e b) * float i; Expr.sin e ] |> Expr.slice [ Slice.All; Slice.Range (Some 0, Some 4, 1) ]
+            let rng = SplitMix64 4UL
+            let env = Map [ "a", tensor [| 3; 4 |] (uniform rng -1.0 1.0); "b", tensor [| 4; 3 |] (uniform rng -1.0 1.0) ]
+            Expect.isNone (agree [ Expr.sumAll e; e ] env) "float64"
+            let env32 = env |> Map.map (fun _ t -> Tensor.astype DType.Float32 t)
+            let program = Compile.program [ e ]
+            let first = program.Run env32 |> List.head |> Tensor.toArray
+            let second = program.Run env32 |> List.head |> Tensor.toArray
+            let reference = Eval.runMany env [ e ] |> List.head |> Tensor.toArray
+            Expect.equal first second "same twice"
+            Expect.isTrue (Array.forall2 (fun x y -> abs (x - y) < 1e-5) first reference) "float32 close to float64"
+        }
+        test "float32 blocks widen and narrow exactly as scalar casts (any length, any offset)" {
+            let rng = SplitMix64 12UL
+            for n in [ 0; 1; 7; 8; 9; 33; 1024 ] do
+                let wide = Array.init (n + 3) (fun _ -> (rng.Uniform() - 0.5) * 1e3 + rng.Uniform() * 1e-9)
+                let narrowed = Array.zeroCreate<float32> (n + 5)
+                Blocks.narrow wide narrowed 2 n
+                Expect.equal narrowed[2 .. n + 1] (Array.init n (fun i -> float32 wide[i])) $"narrow n={n}"
+                let back = Array.zeroCreate<float> (n + 4)
+                Blocks.widen narrowed 2 back 1 n
+                Expect.equal back[1 .. n] (Array.init n (fun i -> float narrowed[2 + i])) $"widen n={n}"
+        }
         // sequenced: timings taken while other tests run in parallel would mean nothing
         testSequenced <| test "cheap gradient: compiled MLP loss+gradient vs forward (printed)" {
             let forward, both = cheapGradient 30
