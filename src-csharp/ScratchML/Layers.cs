@@ -26,6 +26,7 @@ public abstract class Layer
         Spec.AvgPool2d a => new AvgPool2d(a.pool.Kernel.Item1, a.pool.Stride.Item1),
         Spec.Embedding e => new Embedding(e.vocabulary, e.dimension),
         Spec.Recurrent r => RecurrentLayer.FromSpec(r),
+        Spec.PoolOverTime p => new PoolOverTime(p.Item.IsMean),
         _ when spec.IsFlatten => new Flatten(),
         _ => throw new NotSupportedException($"no facade layer for {spec}"),
     };
