@@ -27,6 +27,7 @@ public abstract class Layer
         Spec.BatchNorm2d b => new BatchNorm2d(b.channels, b.eps, b.momentum),
         Spec.Embedding e => new Embedding(e.vocabulary, e.dimension),
         Spec.Recurrent r => RecurrentLayer.FromSpec(r),
+        Spec.PoolOverTime p => new PoolOverTime(p.Item.IsMean),
         _ when spec.IsFlatten => new Flatten(),
         _ => throw new NotSupportedException($"no facade layer for {spec}"),
     };

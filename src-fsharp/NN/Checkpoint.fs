@@ -115,6 +115,9 @@ module Checkpoint =
                 w.WriteNumber("hidden_size", s.HiddenSize); w.WriteNumber("num_layers", s.NumLayers)
                 w.WriteBoolean("bidirectional", s.Bidirectional); w.WriteBoolean("bias", s.Bias)
                 w.WriteString("readout", (match readout with Readout.Last -> "last" | Readout.Sequence -> "sequence"))
+            | LayerSpec.PoolOverTime pooling ->
+                w.WriteString("type", "pool_over_time")
+                w.WriteString("pooling", (match pooling with TimePooling.Max -> "max" | TimePooling.Mean -> "mean"))
             w.WriteEndObject()
         w.WriteEndArray()
         w.WriteEndObject()
@@ -153,6 +156,11 @@ module Checkpoint =
                 | "rnn_relu" -> readRecurrent CellKind.RnnRelu layer
                 | "lstm" -> readRecurrent CellKind.Lstm layer
                 | "gru" -> readRecurrent CellKind.Gru layer
+                | "pool_over_time" ->
+                    match layer.GetProperty("pooling").GetString() with
+                    | "max" -> LayerSpec.PoolOverTime TimePooling.Max
+                    | "mean" -> LayerSpec.PoolOverTime TimePooling.Mean
+                    | other -> raise (FormatException $"unknown pooling '{other}'")
                 | name -> LayerSpec.Activation (activationOf name layer) ]
         specs, input, dtype, root.GetProperty("seed").GetInt32()
 

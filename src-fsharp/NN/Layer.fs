@@ -34,6 +34,14 @@ type Readout =
     /// The last layer's output at every step, [batch; T; D·H].
     | Sequence
 
+/// How a sequence [batch; T; F] is reduced over its time axis to [batch; F].
+[<RequireQualifiedAccess>]
+type TimePooling =
+    /// y_f = max_t x_t,f (the gradient goes to the step that reached the maximum).
+    | Max
+    /// y_f = Σ_t x_t,f / T.
+    | Mean
+
 /// The architecture of one layer: everything needed to rebuild it (saved beside the weights).
 [<RequireQualifiedAccess>]
 type LayerSpec =
@@ -59,6 +67,8 @@ type LayerSpec =
     /// A recurrent stack (nn.RNN/LSTM/GRU, always batch-first here): x [batch; T; I] →
     /// the last step's hidden state [batch; D·H] or every step's [batch; T; D·H].
     | Recurrent of spec: RecurrentSpec * readout: Readout
+    /// A sequence [batch; T; F] → [batch; F], reduced over time (after a Readout.Sequence stack).
+    | PoolOverTime of TimePooling
 
 /// How InitScheme.PyTorch draws a parameter (InitScheme.Splitmix always draws U(±1/√fan_in)).
 [<RequireQualifiedAccess>]

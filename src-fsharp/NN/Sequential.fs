@@ -39,6 +39,7 @@ module Sequential =
             | LayerSpec.BatchNorm2d (channels, eps, momentum) -> BatchNorm2d.layer (nameFor "bn") channels eps momentum
             | LayerSpec.Embedding (vocabulary, dimension) -> SequenceLayers.embedding (nameFor "embedding") vocabulary dimension
             | LayerSpec.Recurrent (spec, readout) -> SequenceLayers.recurrent (nameFor (SequenceLayers.kindName spec.Kind)) spec readout
+            | LayerSpec.PoolOverTime pooling -> TimePoolingLayer.layer (nameFor "pool") pooling
         { Layers = specs |> List.map build }
 
     /// The multi-layer perceptron inputs → hidden₁ → … → outputs with `activation` between

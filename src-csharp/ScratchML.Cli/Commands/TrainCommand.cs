@@ -13,6 +13,7 @@ public static class TrainCommand
     {
         MnistCommand(),
         TrainCharLmCommand.Create(),
+        TrainTextCommand.Create(),
     };
 
     /// <summary>`train mnist`.</summary>

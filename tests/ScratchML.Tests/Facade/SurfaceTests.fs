@@ -51,6 +51,8 @@ let tests =
             Expect.contains names "Expression" "Expression is public"
             for lime in [ "TabularExplainer"; "TextExplainer"; "ImageExplainer"; "Explanation"; "FeatureWeight" ] do
                 Expect.contains names lime $"{lime} is public (and scanned)"
+            for text in [ "TextClassifier"; "TextClassifierOptions"; "TextSet"; "MailingLists"; "NaiveBayesClassifier"; "PoolOverTime" ] do
+                Expect.contains names text $"{text} is public (and scanned)"
         }
         test "the scan would catch an FSharpList parameter" {
             Expect.isTrue (mentioned typeof<Collections.Generic.List<list<int>>> |> Seq.exists (fun m -> m.Assembly = fsharpCore)) "nested generic argument"
