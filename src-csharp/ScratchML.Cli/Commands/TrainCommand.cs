@@ -12,6 +12,7 @@ public static class TrainCommand
     public static Command Create() => new("train", "Train a model on a shipped data set, report test accuracy, save it.")
     {
         MnistCommand(),
+        TrainCatsDogsCommand.Create(),
     };
 
     /// <summary>`train mnist`.</summary>
