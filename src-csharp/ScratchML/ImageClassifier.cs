@@ -26,7 +26,7 @@ public sealed record ImagePrediction(int Class, string ClassName, double Probabi
 /// input size (a triangle filter widened when shrinking, as Pillow's bilinear resize).</summary>
 /// <example><code>
 /// var split = ImageSet.CatsDogs().Split(heldOut: 0.2, seed: 0);
-/// var classifier = ImageClassifier.Train(split.Train, epochs: 30, seed: 0);
+/// var classifier = ImageClassifier.Train(split.Train, epochs: 25, seed: 0);
 /// Console.WriteLine(classifier.Evaluate(split.Test).Accuracy);
 /// ImagePrediction p = classifier.Predict(ImageClassifier.LoadImage("data/photos/chelsea.png"));
 /// Explanation e = classifier.Explain(ImageClassifier.LoadImage("data/photos/chelsea.png"));
@@ -64,7 +64,8 @@ public sealed class ImageClassifier
             new Flatten(), new Dense(64 * 4 * 4, 64), Activation.Relu, new Dropout(0.5), new Dense(64, classes));
     }
 
-    /// <summary>Trains a classifier on <paramref name="train"/>: Adam on the mean cross-entropy, batches
+    /// <summary>Trains a classifier on <paramref name="train"/>: Adam on the mean cross-entropy (the
+    /// rate cosine-annealed over the epochs unless <paramref name="anneal"/> is false), batches
     /// drawn in a shuffled order, and (with <paramref name="augment"/>) each epoch on a fresh copy of
     /// the images with random horizontal flips and shifts of up to 4 pixels (zero = mean colour
     /// padding), all drawn from SplitMix64 streams of <paramref name="seed"/>.</summary>
@@ -74,6 +75,7 @@ public sealed class ImageClassifier
     /// <param name="batchSize">Images per step.</param>
     /// <param name="optimizer">Update rule (default Adam, learning rate 2e-3).</param>
     /// <param name="augment">Flip and shift the training images.</param>
+    /// <param name="anneal">Cosine-anneal the learning rate per epoch, lrₑ = lr·½(1 + cos(π(e − 1)/epochs)).</param>
     /// <param name="seed">Seed of the weights, dropout, shuffling and augmentation.</param>
     /// <param name="validation">Images evaluated after every epoch (optional).</param>
     /// <param name="onBatch">Called after each batch with (epoch, batches done, batches per epoch).</param>
@@ -81,8 +83,8 @@ public sealed class ImageClassifier
     /// <returns>The trained classifier; its <see cref="History"/> holds the epochs.</returns>
     /// <exception cref="ArgumentException">A count below 1, or a network that does not fit the images.</exception>
     /// <example><code>var classifier = ImageClassifier.Train(split.Train, epochs: 5, validation: split.Test, onEpoch: e => Console.WriteLine(e));</code></example>
-    public static ImageClassifier Train(ImageSet train, Sequential? network = null, int epochs = 30, int batchSize = 64,
-        Optimizer? optimizer = null, bool augment = true, int seed = 0, ImageSet? validation = null,
+    public static ImageClassifier Train(ImageSet train, Sequential? network = null, int epochs = 25, int batchSize = 32,
+        Optimizer? optimizer = null, bool augment = true, bool anneal = true, int seed = 0, ImageSet? validation = null,
         Action<int, int, int>? onBatch = null, Action<EpochResult>? onEpoch = null)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -113,7 +115,7 @@ public sealed class ImageClassifier
             test is null ? FSharpOption<Fs.Dataset>.None : FSharpOption<Fs.Dataset>.Some(test), callbacks,
             FuncConvert.FromAction<int, int, int>((e, b, n) => onBatch?.Invoke(e, b, n)));
         var policy = augment ? Fs.Augment.cifar : new Fs.AugmentPolicy(false, 0);
-        var history = Fs.AugmentedTraining.fit(policy, seed, options, model, data).Select(Result).ToArray();
+        var history = Fs.AugmentedTraining.fit(policy, anneal ? Fs.Schedule.Cosine : Fs.Schedule.Constant, seed, options, model, data).Select(Result).ToArray();
         return new ImageClassifier(model, train.ClassNames.ToArray(), mean, std, history);
     }
 

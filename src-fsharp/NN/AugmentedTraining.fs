@@ -7,12 +7,38 @@ open System
 open System.Diagnostics
 open ScratchML
 
+/// How the learning rate changes from epoch to epoch.
+[<RequireQualifiedAccess>]
+type Schedule =
+    /// The optimizer's rate every epoch.
+    | Constant
+    /// Cosine annealing per epoch: lrₑ = lr·½(1 + cos(π·(e − 1)/E)) for epochs e = 1..E (lr at
+    /// the first epoch, falling smoothly towards 0 by the last).
+    | Cosine
+
 [<RequireQualifiedAccess>]
 module AugmentedTraining =
+    /// The optimizer with its learning rate multiplied by `factor` (its moments live in the
+    /// per-parameter states, so changing the rate between steps is safe).
+    let scaled (factor: float) (optimizer: Optimizer) =
+        match optimizer with
+        | Optimizer.Sgd o -> Optimizer.Sgd { o with LearningRate = o.LearningRate * factor }
+        | Optimizer.Adagrad o -> Optimizer.Adagrad { o with LearningRate = o.LearningRate * factor }
+        | Optimizer.RmsProp o -> Optimizer.RmsProp { o with LearningRate = o.LearningRate * factor }
+        | Optimizer.Adam o -> Optimizer.Adam { o with LearningRate = o.LearningRate * factor }
+        | Optimizer.AdamW o -> Optimizer.AdamW { o with LearningRate = o.LearningRate * factor }
+
+    /// The factor of epoch e (1-based) of E under a schedule.
+    let factor (schedule: Schedule) (epochs: int) (epoch: int) =
+        match schedule with
+        | Schedule.Constant -> 1.0
+        | Schedule.Cosine -> 0.5 * (1.0 + cos (Math.PI * float (epoch - 1) / float epochs))
+
     /// Fit like `Train.fit` (same options, plans, optimizer steps, dropout masks, shuffling and
     /// validation), except that epoch e trains on Augment.batch rng policy data.X, where `rng`
-    /// is one SplitMix64 stream seeded with `seed` and drawn from epoch after epoch.
-    let fit (policy: AugmentPolicy) (seed: int) (options: FitOptions) (model: Model)
+    /// is one SplitMix64 stream seeded with `seed` and drawn from epoch after epoch, with the
+    /// learning rate of the schedule.
+    let fit (policy: AugmentPolicy) (schedule: Schedule) (seed: int) (options: FitOptions) (model: Model)
             (data: Dataset) : EpochStats list =
         if options.BatchSize < 1 then invalidArg "options" $"batch size must be ≥ 1, got {options.BatchSize}"
         match options.Loss with
@@ -31,6 +57,7 @@ module AugmentedTraining =
         let mutable epoch = 1
         while epoch <= options.Epochs do
             let clock = Stopwatch.StartNew()
+            let optimizer = scaled (factor schedule options.Epochs epoch) options.Optimizer
             let inputs = Augment.batch augmentStream policy pristine |> Buffers.convert model.DType
             shuffler |> Option.iter (fun rng ->
                 for i in order.Length - 1 .. -1 .. 1 do
@@ -46,7 +73,7 @@ module AugmentedTraining =
                 for mask, t in plan.Masks do Dropout.fill maskStream mask.Keep t.Storage
                 match plan.Run () with
                 | value :: prediction :: grads ->
-                    Optimizer.step options.Optimizer states parameters (Array.ofList grads)
+                    Optimizer.step optimizer states parameters (Array.ofList grads)
                     total <- total + Buffers.at value 0
                     count <- count + 1
                     let predicted, expected = Model.classes prediction, Model.classes plan.Y

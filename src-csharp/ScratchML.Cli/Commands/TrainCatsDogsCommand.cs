@@ -12,16 +12,17 @@ public static class TrainCatsDogsCommand
     /// <summary>Builds the `catsdogs` subcommand of `train`.</summary>
     public static Command Create()
     {
-        var epochs = new Option<int>("--epochs", "-e") { Description = "passes over the training images", DefaultValueFactory = _ => 30 };
+        var epochs = new Option<int>("--epochs", "-e") { Description = "passes over the training images", DefaultValueFactory = _ => 25 };
         var lr = new Option<double>("--lr") { Description = "Adam's learning rate", DefaultValueFactory = _ => 2e-3 };
-        var batch = new Option<int>("--batch-size", "-b") { Description = "images per step", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch-size", "-b") { Description = "images per step", DefaultValueFactory = _ => 32 };
         var seed = new Option<int>("--seed") { Description = "seed of the weights, dropout, shuffling and augmentation", DefaultValueFactory = _ => 0 };
         var splitSeed = new Option<int>("--split-seed") { Description = "seed of the stratified 80/20 split", DefaultValueFactory = _ => 0 };
         var noAugment = new Option<bool>("--no-augment") { Description = "train on the images as they are (no flips or shifts)" };
+        var constant = new Option<bool>("--constant-lr") { Description = "keep the learning rate (default: cosine annealing over the epochs)" };
         var output = new Option<string>("--out") { Description = "model file to write", DefaultValueFactory = _ => "models/catsdogs.safetensors" };
         var command = new Command("catsdogs", "Train a colour CNN on 1,600 CIFAR-10 cats and dogs, report held-out accuracy, save it.")
         {
-            epochs, lr, batch, seed, splitSeed, noAugment, output,
+            epochs, lr, batch, seed, splitSeed, noAugment, constant, output,
         };
         command.SetAction(p =>
         {
@@ -33,7 +34,8 @@ public static class TrainCatsDogsCommand
             var split = ImageSet.CatsDogs().Split(heldOut: 0.2, seed: p.GetValue(splitSeed));
             var augment = !p.GetValue(noAugment);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(string.Join(" vs ", split.Train.ClassNames))}[/]: {split.Train.Count} training and " +
-                                   $"{split.Test.Count} held-out images, {split.Train.Height}×{split.Train.Width} RGB; Adam lr {rate}, batches of {batchSize}" +
+                                   $"{split.Test.Count} held-out images, {split.Train.Height}×{split.Train.Width} RGB; Adam lr {rate}" +
+                                   (p.GetValue(constant) ? "" : " cosine-annealed") + $", batches of {batchSize}" +
                                    (augment ? ", random flips and shifts ≤ 4 px" : ", no augmentation"));
             var watch = System.Diagnostics.Stopwatch.StartNew();
             ImageClassifier? classifier = null;
@@ -45,7 +47,7 @@ public static class TrainCatsDogsCommand
                         .Select(e => context.AddTask($"epoch {e,2}/{epochCount}", autoStart: false, maxValue: 1))
                         .ToArray();
                     classifier = ImageClassifier.Train(split.Train, epochs: epochCount, batchSize: batchSize,
-                        optimizer: new Adam(rate), augment: augment, seed: p.GetValue(seed), validation: split.Test,
+                        optimizer: new Adam(rate), augment: augment, anneal: !p.GetValue(constant), seed: p.GetValue(seed), validation: split.Test,
                         onBatch: (epoch, done, total) =>
                         {
                             var task = tasks[epoch - 1];

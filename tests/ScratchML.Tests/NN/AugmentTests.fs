@@ -99,10 +99,19 @@ let tests =
             let options =
                 { Train.defaults (Loss.CrossEntropy Reduction.Mean) (Optimizer.Adam { AdamOptions.Defaults with LearningRate = 0.01 }) with
                     Epochs = 8; BatchSize = 20 }
-            let history = AugmentedTraining.fit { Flip = true; MaxShift = 1 } 5 options model train
+            let history = AugmentedTraining.fit { Flip = true; MaxShift = 1 } Schedule.Constant 5 options model train
             let _, accuracy = Train.evaluate model options.Loss Regularizer.None 100 test
             Expect.isLessThan (List.last history).Loss (List.head history).Loss "the loss falls"
             Expect.isGreaterThanOrEqual accuracy 0.95 "held-out accuracy"
+        }
+        test "cosine annealing starts at the full rate, halves mid-way and only scales the rate" {
+            let f = AugmentedTraining.factor Schedule.Cosine 10
+            Expect.equal (f 1) 1.0 "epoch 1"
+            Expect.floatClose Accuracy.veryHigh (f 6) 0.5 "epoch 6 of 10"
+            Expect.isTrue ([ 1 .. 10 ] |> List.pairwise |> List.forall (fun (a, b) -> f b < f a && f b > 0.0)) "falls, stays positive"
+            match AugmentedTraining.scaled 0.25 (Optimizer.Adam { AdamOptions.Defaults with Beta1 = 0.8 }) with
+            | Optimizer.Adam o -> Expect.equal (o.LearningRate, o.Beta1) (0.25e-3, 0.8) "rate scaled, the rest kept"
+            | other -> failtest $"{other}"
         }
         test "augmented training with the same seeds is bit-for-bit repeatable" {
             let rng = SplitMix64(11)
@@ -112,7 +121,7 @@ let tests =
             let run () =
                 let model = Model.create (Sequential.ofSpecs specs) [| 3; 4; 4 |] DType.Float32 InitScheme.PyTorch 1
                 let options = { Train.defaults (Loss.CrossEntropy Reduction.Mean) (Optimizer.Adam AdamOptions.Defaults) with Epochs = 2; BatchSize = 4 }
-                AugmentedTraining.fit Augment.cifar 9 options model data |> ignore
+                AugmentedTraining.fit Augment.cifar Schedule.Cosine 9 options model data |> ignore
                 model.Values |> List.map Tensor.toArray32
             Expect.equal (run ()) (run ()) "same weights"
         }
