@@ -63,7 +63,9 @@ public static class TrainCatsDogsCommand
                         });
                 });
             watch.Stop();
-            var result = classifier!.Evaluate(split.Test);
+            foreach (var e in classifier!.History)
+                Console.WriteLine($"epoch {e.Epoch,2}: loss {e.Loss:F4}  accuracy {e.Accuracy:P1}  held out {e.ValidationAccuracy:P1}  {e.Seconds:F1} s");
+            var result = classifier.Evaluate(split.Test);
             AnsiConsole.MarkupLine($"{Markup.Escape(classifier.ToString())}");
             AnsiConsole.MarkupLine($"held-out accuracy [bold]{result.Accuracy:P2}[/] (loss {result.Loss:F4}) on {split.Test.Count} images; " +
                                    $"training {watch.Elapsed.TotalSeconds:F0} s ({classifier.History.Average(e => e.Seconds):F1} s per epoch)");
