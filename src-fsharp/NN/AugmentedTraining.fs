@@ -38,12 +38,14 @@ module AugmentedTraining =
     /// validation), except that epoch e trains on Augment.batch rng policy data.X, where `rng`
     /// is one SplitMix64 stream seeded with `seed` and drawn from epoch after epoch, with the
     /// learning rate of the schedule.
-    let fit (policy: AugmentPolicy) (schedule: Schedule) (seed: int) (options: FitOptions) (model: Model)
-            (data: Dataset) : EpochStats list =
-        if options.BatchSize < 1 then invalidArg "options" $"batch size must be ≥ 1, got {options.BatchSize}"
+    let fit (policy: AugmentPolicy) (schedule: Schedule) (seed: int) (options: FitOptions)
+            (model: Model) (data: Dataset) : EpochStats list =
+        if options.BatchSize < 1 then
+            invalidArg "options" $"batch size must be ≥ 1, got {options.BatchSize}"
         match options.Loss with
         | Loss.CrossEntropy _ -> ()
-        | other -> invalidArg "options" $"augmented training is for classifiers (cross-entropy), got {other}"
+        | other ->
+            invalidArg "options" $"augmented training needs a cross-entropy loss, got {other}"
         let pristine = Buffers.convert DType.Float32 data.X
         let targets = Buffers.convert model.DType data.Y
         let parameters = Array.ofList model.Values
@@ -80,17 +82,21 @@ module AugmentedTraining =
                     for i in 0 .. size - 1 do
                         if predicted[i] = expected[i] then hits <- hits + 1
                     options.OnBatch epoch count epochBatches.Length
-                | _ -> failwith "the training program returns the loss, the prediction and the gradients"
+                | _ -> failwith "the training program returns the loss, prediction and gradients"
             let seconds = clock.Elapsed.TotalSeconds
             let validationLoss, validationAccuracy =
                 match options.Validation with
-                | Some v -> Train.evaluate model options.Loss options.Regularizer (max options.BatchSize 256) v
+                | Some v ->
+                    let batch = max options.BatchSize 256
+                    Train.evaluate model options.Loss options.Regularizer batch v
                 | None -> nan, nan
             history <-
                 history @ [ { Epoch = epoch; Loss = total / float count
                               Accuracy = float hits / float data.Count
-                              ValidationLoss = validationLoss; ValidationAccuracy = validationAccuracy
+                              ValidationLoss = validationLoss
+                              ValidationAccuracy = validationAccuracy
                               Seconds = seconds } ]
-            let stop = options.Callbacks |> List.exists (fun callback -> callback history = Decision.Stop)
+            let stop =
+                options.Callbacks |> List.exists (fun callback -> callback history = Decision.Stop)
             epoch <- if stop then Int32.MaxValue else epoch + 1
         history

@@ -65,14 +65,16 @@ module CatsDogs =
         | Some i -> fail labelsPath $"label {labels[i]} at position {i} is not 0 (cat) or 1 (dog)"
         | None -> ()
         if pixels.Length <> labels.Length * ImageBytes then
-            fail imagesPath
-                $"holds {pixels.Length} bytes; {labels.Length} labels need {labels.Length} × 3 × 32 × 32 = {labels.Length * ImageBytes}"
+            let n = labels.Length
+            let need = $"{n} labels need {n} × 3 × 32 × 32 = {n * ImageBytes}"
+            fail imagesPath $"holds {pixels.Length} bytes; {need}"
         { Pixels = pixels; Labels = Array.map int labels }
 
     /// Read the shipped pair from `folder` and check the content's SHA-256 against the shipped
     /// copy's (a file that decodes but holds other bytes is an error too).
     let load (folder: string) : CatsDogsData =
-        let imagesPath, labelsPath = Path.Combine(folder, ImagesFile), Path.Combine(folder, LabelsFile)
+        let imagesPath = Path.Combine(folder, ImagesFile)
+        let labelsPath = Path.Combine(folder, LabelsFile)
         let data = read imagesPath labelsPath
         let check path (bytes: byte[]) expected =
             let actual = Convert.ToHexString(SHA256.HashData bytes).ToLowerInvariant()
@@ -112,7 +114,8 @@ module CatsDogs =
             for i in members.Length - 1 .. -1 .. 1 do
                 let j = rng.Below(i + 1)
                 let t = members[i] in members[i] <- members[j]; members[j] <- t
-            let count = int (Math.Round(fraction * float members.Length, MidpointRounding.AwayFromZero))
+            let share = fraction * float members.Length
+            let count = int (Math.Round(share, MidpointRounding.AwayFromZero))
             for i in members[.. count - 1] do held.Add i |> ignore
         let all = Array.init labels.Length id
         all |> Array.filter (held.Contains >> not), all |> Array.filter held.Contains
