@@ -12,7 +12,7 @@ public static class ExplainCommand
     /// <summary>Builds the command with its subcommands.</summary>
     public static Command Create()
     {
-        var command = new Command("explain", "Explain a model's prediction with LIME.") { Tabular(), ExplainMnistCommand.Create(), ExplainTextCommand.Create() };
+        var command = new Command("explain", "Explain a model's prediction with LIME.") { Tabular(), ExplainMnistCommand.Create(), ExplainTextCommand.Create(), ExplainImageCommand.Create() };
         return command;
     }
 

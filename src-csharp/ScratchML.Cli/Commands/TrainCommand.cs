@@ -14,6 +14,7 @@ public static class TrainCommand
         MnistCommand(),
         TrainCharLmCommand.Create(),
         TrainTextCommand.Create(),
+        TrainCatsDogsCommand.Create(),
     };
 
     /// <summary>`train mnist`.</summary>

@@ -49,7 +49,8 @@ let tests =
         test "the scan sees the facade's types" {
             let names = facade.GetExportedTypes() |> Array.map (fun t -> t.Name)
             Expect.contains names "Expression" "Expression is public"
-            for lime in [ "TabularExplainer"; "TextExplainer"; "ImageExplainer"; "Explanation"; "FeatureWeight" ] do
+            for lime in [ "TabularExplainer"; "TextExplainer"; "ImageExplainer"; "Explanation"; "FeatureWeight"
+                          "ImageClassifier"; "ImageSet"; "ImageSplit"; "ImagePrediction" ] do
                 Expect.contains names lime $"{lime} is public (and scanned)"
             for text in [ "TextClassifier"; "TextClassifierOptions"; "TextSet"; "MailingLists"; "NaiveBayesClassifier"; "PoolOverTime" ] do
                 Expect.contains names text $"{text} is public (and scanned)"
