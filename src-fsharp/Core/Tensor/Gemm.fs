@@ -80,14 +80,13 @@ module Gemm =
                |> Option.defaultValue GemmPath.Portable
 
     /// Below this many multiply-adds (m·n·k) a product stays on one thread. With Task.Run a
-    /// 256³ product ran slower on two threads than on one (1.3–1.8 ms against 0.37), so the
-    /// split started above 320³. A persistent worker (GemmWorkers.fs) costs a wake-up instead
-    /// (microseconds when it is still spinning, a futex wake when asleep) beside the 0.15 ms a
-    /// half of 256³ float32 takes, so the split now starts at 200³ (~0.14 ms on one thread):
-    /// n = 256 uses both cores. Measured on the loaded machine: 256³ float32 split ran at up to
-    /// 178 GFLOP/s (1.67× one thread) when the other core was free; when it is busy, the caller
-    /// takes the unstarted half back (GemmWorkers.fs) and runs at one thread's speed.
-    let mutable internal parallelThreshold = 200L * 200L * 200L
+    /// 256³ product ran slower on two threads than on one (1.3–1.8 ms against 0.37). The
+    /// persistent workers (GemmWorkers.fs) made a split 256³ float32 product reach up to 178
+    /// GFLOP/s in a helper's harness when the other core was free, but in W0 on the quiet
+    /// machine (2026-11-25, back-to-back calls) the split 256³ ran at 88 GFLOP/s float32 and
+    /// 18 float64 against 99 and 51 on one thread. So the split starts above 320³ again: n = 256
+    /// stays on one core, n ≥ 512 uses both (201 / 100 GFLOP/s measured in the same run).
+    let mutable internal parallelThreshold = 320L * 320L * 320L
 
     let inline private roundUp x step = (x + step - 1) / step * step
 
