@@ -38,32 +38,13 @@ public static class TrainCatsDogsCommand
                                    (p.GetValue(constant) ? "" : " cosine-annealed") + $", batches of {batchSize}" +
                                    (augment ? ", random flips and shifts ≤ 4 px" : ", no augmentation"));
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            ImageClassifier? classifier = null;
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    var tasks = Enumerable.Range(1, epochCount)
-                        .Select(e => context.AddTask($"epoch {e,2}/{epochCount}", autoStart: false, maxValue: 1))
-                        .ToArray();
-                    classifier = ImageClassifier.Train(split.Train, epochs: epochCount, batchSize: batchSize,
-                        optimizer: new Adam(rate), augment: augment, anneal: !p.GetValue(constant), seed: p.GetValue(seed), validation: split.Test,
-                        onBatch: (epoch, done, total) =>
-                        {
-                            var task = tasks[epoch - 1];
-                            if (!task.IsStarted) task.StartTask();
-                            task.Value = (double)done / total;
-                        },
-                        onEpoch: e =>
-                        {
-                            var task = tasks[e.Epoch - 1];
-                            task.Description = $"epoch {e.Epoch,2}/{epochCount}  loss {e.Loss:F4}  accuracy {e.Accuracy:P1}  held out {e.ValidationAccuracy:P1}  {e.Seconds:F1} s";
-                            task.Value = task.MaxValue;
-                            task.StopTask();
-                        });
-                });
+            var classifier = EpochProgress.Run(epochCount,
+                e => $"epoch {e.Epoch,2}/{epochCount}  loss {e.Loss:F4}  accuracy {e.Accuracy:P1}  held out {e.ValidationAccuracy:P1}  {e.Seconds:F1} s",
+                (onBatch, onEpoch) => ImageClassifier.Train(split.Train, epochs: epochCount, batchSize: batchSize,
+                    optimizer: new Adam(rate), augment: augment, anneal: !p.GetValue(constant), seed: p.GetValue(seed), validation: split.Test,
+                    onBatch: onBatch, onEpoch: onEpoch));
             watch.Stop();
-            foreach (var e in classifier!.History)
+            foreach (var e in classifier.History)
                 Console.WriteLine($"epoch {e.Epoch,2}: loss {e.Loss:F4}  accuracy {e.Accuracy:P1}  held out {e.ValidationAccuracy:P1}  {e.Seconds:F1} s");
             var result = classifier.Evaluate(split.Test);
             AnsiConsole.MarkupLine($"{Markup.Escape(classifier.ToString())}");

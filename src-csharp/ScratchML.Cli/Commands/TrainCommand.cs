@@ -77,30 +77,9 @@ public static class TrainCommand
     /// whose description shows the epoch's loss and accuracy when it ends.</summary>
     private static IReadOnlyList<EpochResult> Run(Model model, DigitSet train, DigitSet? validation, int epochs, int batchSize, int seed)
     {
-        IReadOnlyList<EpochResult> history = Array.Empty<EpochResult>();
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var tasks = Enumerable.Range(1, epochs)
-                    .Select(e => context.AddTask($"epoch {e,2}/{epochs}", autoStart: false, maxValue: 1))
-                    .ToArray();
-                history = model.Fit(train, epochs, batchSize, validation, shuffleSeed: seed,
-                    onBatch: (epoch, done, total) =>
-                    {
-                        var task = tasks[epoch - 1];
-                        if (!task.IsStarted) task.StartTask();
-                        task.Value = (double)done / total;
-                    },
-                    onEpoch: e =>
-                    {
-                        var task = tasks[e.Epoch - 1];
-                        task.Description = $"epoch {e.Epoch,2}/{epochs}  loss {e.Loss:F4}  accuracy {e.Accuracy:P2}  {e.Seconds:F1} s";
-                        task.Value = task.MaxValue;
-                        task.StopTask();
-                    });
-            });
-        return history;
+        return EpochProgress.Run(epochs,
+            e => $"epoch {e.Epoch,2}/{epochs}  loss {e.Loss:F4}  accuracy {e.Accuracy:P2}  {e.Seconds:F1} s",
+            (onBatch, onEpoch) => model.Fit(train, epochs, batchSize, validation, shuffleSeed: seed, onBatch: onBatch, onEpoch: onEpoch));
     }
 
     internal static int[] ParseSizes(string text, string option = "--hidden")

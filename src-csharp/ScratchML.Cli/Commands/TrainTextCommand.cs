@@ -76,30 +76,9 @@ public static class TrainTextCommand
     /// <summary>Trains with one progress bar per epoch, advanced per step.</summary>
     private static TextClassifier Run(TextSet train, TextClassifierOptions options)
     {
-        TextClassifier? classifier = null;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var tasks = Enumerable.Range(1, options.Epochs)
-                    .Select(e => context.AddTask($"epoch {e,2}/{options.Epochs}", autoStart: false, maxValue: 1))
-                    .ToArray();
-                classifier = TextClassifier.Train(train, options,
-                    onBatch: (epoch, done, total) =>
-                    {
-                        var task = tasks[epoch - 1];
-                        if (!task.IsStarted) task.StartTask();
-                        task.Value = (double)done / total;
-                    },
-                    onEpoch: e =>
-                    {
-                        var task = tasks[e.Epoch - 1];
-                        task.Description = $"epoch {e.Epoch,2}/{options.Epochs}  loss {e.Loss:F4}  accuracy {e.Accuracy:P2}  {e.Seconds:F1} s";
-                        task.Value = task.MaxValue;
-                        task.StopTask();
-                    });
-            });
-        return classifier!;
+        return EpochProgress.Run(options.Epochs,
+            e => $"epoch {e.Epoch,2}/{options.Epochs}  loss {e.Loss:F4}  accuracy {e.Accuracy:P2}  {e.Seconds:F1} s",
+            (onBatch, onEpoch) => TextClassifier.Train(train, options, onBatch: onBatch, onEpoch: onEpoch));
     }
 
     /// <summary>Rows: true list; columns: predicted list; the diagonal in bold.</summary>
