@@ -97,7 +97,10 @@ module Gemm =
     let inline private serial vector (mr: int) (nr: int) (kcMax: int) (mcMax: int) (ncMax: int) tile
                               m n k (a: nativeptr< ^T>) aRs aCs (b: nativeptr< ^T>) bRs bCs
                               (c: nativeptr< ^T>) (ldc: int) =
-        let ncAlloc = min ncMax (roundUp n nr)
+        // a packed B block holds nc columns rounded UP to whole NR panels: NC = 4080 is a
+        // multiple of the AVX2 NR (16) but not of the AVX-512 NR32 (32), so the block must be
+        // sized from the rounded width, not from NC (it overran into the next pinned array).
+        let ncAlloc = roundUp (min ncMax n) nr
         let aSize, bSize = mcMax * kcMax, kcMax * ncAlloc // mcMax·kcMax·size is a multiple of 64
         let ws = GemmWorkspace.Get((aSize + bSize + mr * nr) * sizeof< ^T>)
         let ap = NativePtr.ofNativeInt< ^T> ws

@@ -206,6 +206,16 @@ let tests =
                             Expect.isTrue (check eps32 sgemmCase c) $"sgemm {what}"
                             Expect.isTrue (check eps64 dgemmCase c) $"dgemm {what}")
         }
+        testSequenced <| test "wide products cross NC = 4080, which is not a multiple of the AVX-512 NR (32)" {
+            // The packed B block must hold nc rounded up to whole panels; sized from NC it
+            // overran the workspace on the AVX-512 path (a crash in `train catsdogs`, whose
+            // im2col matrices are 32768 columns wide). The product must also stay right.
+            for path in paths do
+                withSwitches (Some path) Gemm.parallelThreshold (fun () ->
+                    let c = big 13 4100 5 false false 1 11
+                    Expect.isTrue (check eps32 sgemmCase c) $"sgemm path={path}"
+                    Expect.isTrue (check eps64 dgemmCase c) $"dgemm path={path}")
+        }
         testSequenced <| test "concurrent callers each get their own worker" {
             concurrentCallers () }
         test "k = 0 gives zeros" {
