@@ -22,6 +22,7 @@ As in the earlier chapters, every formula below is printed by the library from i
 #r "System.Numerics.Tensors.dll"
 #r "ScratchML.Core.dll"
 #r "ScratchML.NN.dll"
+#r "ScratchML.Lime.dll"    // LIME image in section 7
 #r "SkiaSharp.dll"
 #r "ScottPlot.dll"        // the training curve of section 5
 #r "ScratchML.Plots.dll"  // grids of grey images: the worked example, the learnt filters
@@ -320,4 +321,131 @@ After a single short epoch on 2,500 digits the filters are still noisy, but seve
 have a bright band next to a dark one — oriented edge and stroke detectors — and different maps
 respond to different strokes of the digit. Every later layer works on these maps, not on
 pixels; training on all 60,000 digits for several epochs sharpens the filters.
+*)
+(**
+## 7. LIME on a real photo
+
+MNIST digits are grey and centred. Real photographs are neither, so the last step trains a
+small **colour** CNN on the 2,000 CIFAR-10 cats and dogs shipped in `data/catsdogs` (32×32 RGB,
+20% of each class held out) and asks LIME why it calls a photo it has never seen a dog or a cat.
+The network is `scratchml train catsdogs`'s: three blocks of 3×3 convolution (padding 1), ReLU
+and 2×2 max pooling (16, 32, 64 channels), then a dense layer of 64, dropout 0.5 and two logits.
+Training draws a random flip and shift of up to 4 pixels per image and epoch (`Augment.cifar`)
+and anneals Adam's rate ($2 \cdot 10^{-3}$) along a cosine. The command trains 25 epochs; this
+page trains 10 (printed below) to stay fast, and evaluates the held-out 20% once at the end.
+*)
+let catsDogs = CatsDogs.load (CatsDogs.defaultFolder ())
+let petTrainRows, petTestRows = CatsDogs.split 0 0.2 catsDogs.Labels
+let petMean, petStd = CatsDogs.channelStats catsDogs petTrainRows
+let petSet (rows: int[]) =
+    Train.classification DType.Float32 2 (CatsDogs.tensor petMean petStd catsDogs rows)
+        (rows |> Array.map (fun i -> catsDogs.Labels[i]))
+let petTrain, petTest = petSet petTrainRows, petSet petTestRows
+let block (inputs: int) (outputs: int) =
+    [ LayerSpec.Conv2d (inputs, outputs, (3, 3), { Conv2dSpec.Default with Padding = (1, 1) })
+      LayerSpec.Activation Activation.Relu
+      LayerSpec.MaxPool2d (Pool2dSpec.Square 2) ]
+let smallCnn =
+    Sequential.ofSpecs
+        (block 3 16 @ block 16 32 @ block 32 64
+         @ [ LayerSpec.Flatten; LayerSpec.Dense (64 * 4 * 4, 64); LayerSpec.Activation Activation.Relu
+             LayerSpec.Dropout 0.5; LayerSpec.Dense (64, 2) ])
+let petModel = Model.create smallCnn [| 3; CatsDogs.Side; CatsDogs.Side |] DType.Float32 InitScheme.PyTorch 0
+let petOptions =
+    { Train.defaults (Loss.CrossEntropy Reduction.Mean) (Optimizer.Adam { AdamOptions.Defaults with LearningRate = 2e-3 }) with
+        Epochs = 10; BatchSize = 32; Shuffle = Some 0 }
+let petClock = Diagnostics.Stopwatch.StartNew()
+let petHistory = AugmentedTraining.fit Augment.cifar Schedule.Cosine 0 petOptions petModel petTrain
+printfn "%d training images, %d held out" petTrainRows.Length petTestRows.Length
+for e in petHistory do
+    printfn "epoch %d: loss %.4f  training accuracy %5.1f%%" e.Epoch e.Loss (100.0 * e.Accuracy)
+// Held out in batches of 100 rows: at a4cfb05, batches of 144 rows or more of these 32×32
+// images crash inside the conv GEMM (AccessViolationException, reported; see the PR notes).
+let _, petHeldOut = Train.evaluate petModel (Loss.CrossEntropy Reduction.Mean) Regularizer.None 100 petTest
+printfn "%d epochs in %.1f s; held-out accuracy %.1f%%" petOptions.Epochs petClock.Elapsed.TotalSeconds (100.0 * petHeldOut)
+(*** include-output ***)
+(**
+`scratchml train catsdogs` runs the same recipe for 25 epochs and holds out about 75% correct
+(75.75% with the default seeds) — 32×32 cats and dogs are hard, and 1,600 of them are few.
+The short run above is weaker, but enough to show how to ask *why*.
+
+The black box for LIME takes RGB images of any size with values in $[0, 1]$, resizes each to
+32×32 with a proper (area-averaging) filter — `Resize.image` — normalises the channels with the
+training statistics, and returns the two class probabilities:
+*)
+open ScratchML.Lime
+open ScratchML.Lime.Image
+
+let petProbabilities (images: RgbImage[]) : float[,] =
+    let side, plane = CatsDogs.Side, CatsDogs.Side * CatsDogs.Side
+    let values = Array.zeroCreate<float32> (images.Length * 3 * plane)
+    images |> Array.iteri (fun i image ->
+        let small = if image.Height = side && image.Width = side then image else Resize.image side side image
+        for p in 0 .. plane - 1 do
+            for k in 0 .. 2 do
+                values[(i * 3 + k) * plane + p] <- float32 ((small.Pixels[p * 3 + k] - petMean[k]) / petStd[k]))
+    let shape = [| images.Length; 3; side; side |]
+    let probabilities = Model.predictProba petModel (Tensor(Storage.F32 values, shape, Shape.rowMajorStrides shape, 0))
+    Array2D.init images.Length 2 (fun i k -> probabilities.At(i * 2 + k))
+(**
+The photos in `data/photos` are not CIFAR images: `dog.jpg` comes from darknet, `chelsea.png`
+(a cat) from scikit-image (licences in `data/photos/README.md`). LIME explains each one at
+160 pixels on its longer side (`Resize.fit`): quickshift cuts it into superpixels with LIME's
+defaults, 1,000 samples hide random subsets of them (painted with each superpixel's mean
+colour), and a weighted ridge regression on "superpixel kept" gives each one a weight towards
+the predicted class — the settings of `scratchml explain image`.
+*)
+let explainPhoto (file: string) =
+    let photo = ImageFile.load (Path.Combine(__SOURCE_DIRECTORY__, "..", "data", "photos", file))
+    let shown = Resize.fit 160 photo
+    let p = petProbabilities [| photo |]
+    let predicted = if p[0, 1] > p[0, 0] then 1 else 0
+    let args =
+        { ImageExplainOptions.Defaults with
+            Labels = LabelChoice.Labels [ predicted ]; NumSamples = 1000
+            Segmentation = Some (Segmentation.Quickshift (Quickshift.limeDefaults 0)); RandomSeed = Some 0 }
+    let explanation = ImageExplainer.explain ImageExplainerOptions.Defaults args petProbabilities shown
+    let local = explanation.Explanation.For predicted
+    printfn "%s (%d×%d): p(cat) = %.3f, p(dog) = %.3f → %s; %d superpixels, weighted R² %.3f"
+        file photo.Width photo.Height p[0, 0] p[0, 1] CatsDogs.ClassNames[predicted]
+        explanation.Segments.Count local.Score
+    for segment, weight in Array.truncate 5 local.Weights do
+        printfn "  superpixel %3d  %+.4f" segment weight
+    explanation, predicted
+(**
+The figure puts the photo at display size (left) next to LIME's mask (right): the five
+superpixels of largest |weight|, green when they push towards the predicted class and red when
+they push against it, outlined in yellow (`ImageReport.overlay`, LIME's `get_image_and_mask`
+with `positive_only=False` followed by `mark_boundaries`).
+*)
+let sideBySide (left: RgbImage) (right: RgbImage) =
+    let gap = 8
+    let height, width = max left.Height right.Height, left.Width + gap + right.Width
+    let pixels = Array.create (height * width * 3) 1.0
+    let paste (image: RgbImage) (column: int) =
+        for r in 0 .. image.Height - 1 do
+            Array.blit image.Pixels (r * image.Width * 3) pixels ((r * width + column) * 3) (image.Width * 3)
+    paste left 0
+    paste right (left.Width + gap)
+    RgbImage.create height width pixels
+for file, name in [ "dog.jpg", "cnn-lime-dog.png"; "chelsea.png", "cnn-lime-chelsea.png" ] do
+    let explanation, predicted = explainPhoto file
+    let mask = ImageReport.overlay explanation predicted { MaskOptions.Defaults with PositiveOnly = false; NumFeatures = 5 }
+    let path = figure name
+    File.WriteAllBytes(path, ImageFile.toPng (sideBySide explanation.Image mask))
+    printfn "  wrote img/%s (%d bytes)" name (FileInfo(path).Length)
+(*** include-output ***)
+(**
+![dog.jpg at 160 pixels and LIME's five strongest superpixels for the predicted class](img/cnn-lime-dog.png)
+
+![chelsea.png at 160 pixels and LIME's five strongest superpixels for the predicted class](img/cnn-lime-chelsea.png)
+
+Read the masks with the printed probabilities in mind: LIME explains *the model*, not the
+truth. On `dog.jpg` the superpixel with by far the largest weight covers the dog's body: that
+patch, not the bicycle or the wall, carries the "dog" vote. On `chelsea.png` the two
+probabilities are close to ½ — a network trained for a few epochs on 32×32 thumbnails has not
+learnt to recognise a cat's face filling the whole frame — and the weights are small: LIME
+faithfully explains a coin toss. The HTML report of
+`scratchml explain image data/photos/dog.jpg --out report.html` shows the same figures with the
+weights of every superpixel, for the model trained by `scratchml train catsdogs`.
 *)

@@ -23,6 +23,7 @@ computes with — the same functions (`Cell.step`, `Recurrent.run`) that trainin
 #r "System.Numerics.Tensors.dll"
 #r "ScratchML.Core.dll"
 #r "ScratchML.NN.dll"
+#r "ScratchML.Lime.dll"    // LIME text in section 6
 #r "SkiaSharp.dll"
 #r "ScottPlot.dll"        // the gradient-norm figure of section 4
 #r "ScratchML.Plots.dll"  // the training curve of section 5
@@ -374,8 +375,94 @@ parity, no single bit tells it anything, and the gradient has little to follow. 
 the rule is exact, which is why it generalises to sequences never seen. (The run is fixed by
 its seeds; other seeds find the rule earlier or later.)
 
-## What's next
+## 6. A real text task: which mailing list?
 
-The same layers read real text: on the command line, `scratchml train text` trains an
-embedding + LSTM classifier of messages by topic.
+The shipped data set `data/spamassassin` holds the bodies of the SpamAssassin corpus's ham
+messages, labelled by the mailing list they were sent to (headers and list footers removed).
+`MailingLists.split` is the fixed stratified split: 20% of each list for testing, seed 2026.
+*)
+let listsTrain, listsTest = MailingLists.split ()
+let classCount (d: TextDataset) c = d.Labels |> Array.filter ((=) c) |> Array.length
+printfn "%-14s %6s %6s" "list" "train" "test"
+for c, name in Array.indexed listsTrain.ClassNames do
+    printfn "%-14s %6d %6d" name (classCount listsTrain c) (classCount listsTest c)
+printfn "%-14s %6d %6d" "total" listsTrain.Count listsTest.Count
+(*** include-output ***)
+(**
+**The baseline.** Multinomial naive Bayes treats a message as a bag of words drawn
+independently given its list: training counts words per class, prediction adds
+$\log \pi_c + \sum_w \text{count}(w)\,\log \theta_{c,w}$. Word order is ignored entirely.
+*)
+let bayesClock = Diagnostics.Stopwatch.StartNew()
+let bayes = NaiveBayes.ofDataset listsTrain
+let bayesPredicted = listsTest.Texts |> Array.map (Tokenizer.words >> NaiveBayes.predict bayes)
+printfn "naive Bayes: %d words, test accuracy %.1f%% (%.2f s)"
+    bayes.Index.Count (100.0 * TextClassifier.accuracy listsTest.Labels bayesPredicted) bayesClock.Elapsed.TotalSeconds
+(*** include-output ***)
+(**
+**A recurrent classifier.** `TextClassifier` reads the first $T$ words of a message as ids,
+looks up a word vector for each (`Embedding`), runs an LSTM over them, takes the maximum of
+every state component over time, and maps it to six logits with a dense layer — the layers of
+section 5 with a bigger vocabulary. `scratchml train text` uses `TextClassifier.defaults`
+($T = 120$, $d = H = 64$, 10 epochs). To keep this page fast, the network below is smaller and
+trained briefly; the exact settings are printed with the result.
+*)
+let small =
+    { TextClassifier.defaults with MaxLength = 80; Epochs = 4 }
+let textClock = Diagnostics.Stopwatch.StartNew()
+let classifier = TextClassifier.create small listsTrain
+let textHistory = TextClassifier.fit small (fun _ _ _ -> ()) ignore classifier listsTrain
+let rnnPredicted = TextClassifier.predict classifier listsTest.Texts
+printfn "LSTM: %d ids, T = %d, d = %d, H = %d, %d epochs on all %d training messages (%.1f s)"
+    classifier.Vocabulary.Size small.MaxLength small.EmbeddingSize small.HiddenSize small.Epochs
+    listsTrain.Count textClock.Elapsed.TotalSeconds
+for e in textHistory do printfn "  epoch %d: loss %.4f, training accuracy %.1f%%" e.Epoch e.Loss (100.0 * e.Accuracy)
+printfn "LSTM test accuracy %.1f%%" (100.0 * TextClassifier.accuracy listsTest.Labels rnnPredicted)
+let cliDefaults = TextClassifier.defaults
+printfn "scratchml train text instead: T = %d, d = %d, H = %d, %d epochs"
+    cliDefaults.MaxLength cliDefaults.EmbeddingSize cliDefaults.HiddenSize cliDefaults.Epochs
+(*** include-output ***)
+(**
+With the defaults (`scratchml train text`, about ten epochs on the full set) the LSTM
+reaches 89.4% test accuracy; the naive Bayes line above is the 91.3% it faces. Topic is mostly
+a matter of *which* words occur — "rpm", "exmh", "razor" — which is exactly what a bag of words
+captures with no training at all; the recurrent network has to learn the same thing from
+gradients, through word vectors, and only sees the first $T$ words.
+
+**Why that list?** LIME explains one prediction by deleting random subsets of the message's
+words, asking the classifier about each shortened message, and fitting a weighted linear model
+of "word present" → probability of the predicted list (as in the LIME chapter). Here it
+explains the small LSTM on the first short test message (15 to 60 distinct words) that it
+classifies correctly with probability at least 0.9.
+*)
+let limeWords (text: string) = ScratchML.Lime.IndexedString.numWords (ScratchML.Lime.Text.index ScratchML.Lime.Text.defaults text)
+let testProbabilities = TextClassifier.predictProbabilities classifier listsTest.Texts
+let messageIndex =
+    Array.init listsTest.Count id
+    |> Array.find (fun i ->
+        rnnPredicted[i] = listsTest.Labels[i] && testProbabilities[i, rnnPredicted[i]] >= 0.9
+        && (let n = limeWords listsTest.Texts[i] in n >= 15 && n <= 60))
+let messageText = listsTest.Texts[messageIndex]
+let predictedList = rnnPredicted[messageIndex]
+let whyList =
+    ScratchML.Lime.Text.explain { ScratchML.Lime.Text.defaults with ClassNames = classifier.ClassNames } messageText
+        (TextClassifier.predictProbabilities classifier)
+        { ScratchML.Lime.Text.explainDefaults with
+            Labels = ScratchML.Lime.LabelChoice.Labels [ predictedList ]; NumFeatures = 8; NumSamples = 1000 }
+let messageProbability = testProbabilities[messageIndex, predictedList]
+printfn "test message %d (%s), predicted %s with p = %.3f:" messageIndex listsTest.ClassNames[listsTest.Labels[messageIndex]]
+    classifier.ClassNames[predictedList] messageProbability
+printfn "  %s" (messageText.Replace('\n', ' ') |> fun t -> if t.Length > 300 then t.Substring(0, 300) + " …" else t)
+for word, weight in whyList.AsList predictedList do printfn "%-16s %+.4f" word weight
+let textReport = Path.Combine(__SOURCE_DIRECTORY__, "output", "rnn-lime-text.html")
+Directory.CreateDirectory(Path.GetDirectoryName textReport) |> ignore
+File.WriteAllText(textReport, ScratchML.Lime.Report.html whyList)
+printfn "wrote %s (%d bytes)" (Path.GetFileName textReport) (FileInfo(textReport).Length)
+(*** include-output ***)
+(**
+A positive weight means that keeping the word raises the probability of the predicted list.
+The report ([rnn-lime-text.html](rnn-lime-text.html), the same page `scratchml explain text`
+writes) draws the weights and highlights each explained word in the message:
+
+<iframe src="rnn-lime-text.html" width="100%" height="520" style="border: 1px solid #ccc"></iframe>
 *)
