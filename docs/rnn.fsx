@@ -423,9 +423,9 @@ printfn "scratchml train text instead: T = %d, d = %d, H = %d, %d epochs"
     cliDefaults.MaxLength cliDefaults.EmbeddingSize cliDefaults.HiddenSize cliDefaults.Epochs
 (*** include-output ***)
 (**
-With the defaults (`scratchml train text`, about ten epochs on the full set) the LSTM
-reaches 89.4% test accuracy; the naive Bayes line above is the 91.3% it faces. Topic is mostly
-a matter of *which* words occur — "rpm", "exmh", "razor" — which is exactly what a bag of words
+With the defaults (`scratchml train text`: T = 120, ten epochs on the full set) the LSTM
+reaches 91.7% test accuracy (486 of 530), just above the 91.3% naive Bayes line — two messages.
+Topic is mostly a matter of *which* words occur — "rpm", "exmh", "razor" — which is exactly what a bag of words
 captures with no training at all; the recurrent network has to learn the same thing from
 gradients, through word vectors, and only sees the first $T$ words.
 
