@@ -175,18 +175,21 @@ module CharLm =
         let batch = max 1 (min 16 ((ids.Length - 1) / 64))
         let steps = min 64 ((ids.Length - 1) / batch)
         let chunks, chunk = chunker ids batch steps
-        let program = lm.Program("loss", batch, steps)
-        let mutable h, c = zeroState lm batch, zeroState lm batch
-        let mutable total = 0.0
-        for k in 0 .. chunks - 1 do
-            let x, y = chunk k
-            match program.Run(Map ([ "x", x; "y", y; "h0", h; "c0", c ] @ lm.Model.Named)) with
-            | loss :: hn :: cn :: _ ->
-                total <- total + Tensor.item loss
-                h <- hn
-                c <- cn
-            | _ -> failwith "the loss program returns the loss and the states"
-        total / float chunks / log 2.0
+        // a compiled program writes into buffers it owns, so callers on several threads take
+        // turns on the model (as Model.predict does)
+        lock lm (fun () ->
+            let program = lm.Program("loss", batch, steps)
+            let mutable h, c = zeroState lm batch, zeroState lm batch
+            let mutable total = 0.0
+            for k in 0 .. chunks - 1 do
+                let x, y = chunk k
+                match program.Run(Map ([ "x", x; "y", y; "h0", h; "c0", c ] @ lm.Model.Named)) with
+                | loss :: hn :: cn :: _ ->
+                    total <- total + Tensor.item loss
+                    h <- hn
+                    c <- cn
+                | _ -> failwith "the loss program returns the loss and the states"
+            total / float chunks / log 2.0)
 
     /// Index drawn from softmax(z / temperature) with u uniform in [0, 1) (inverse CDF);
     /// temperature 0 takes the argmax (greedy).
@@ -209,6 +212,7 @@ module CharLm =
         if String.IsNullOrEmpty prompt then invalidArg "prompt" "the prompt must hold at least one character"
         if length < 0 then invalidArg "length" $"must be ≥ 0, got {length}"
         if temperature < 0.0 || Double.IsNaN temperature then invalidArg "temperature" $"must be ≥ 0, got {temperature}"
+        lock lm (fun () -> // one program, its own buffers: callers take turns (see bitsPerChar)
         let program = lm.Program("logits", 1, 1)
         let rng = SplitMix64(uint64 seed)
         let mutable h, c = zeroState lm 1, zeroState lm 1
@@ -226,7 +230,7 @@ module CharLm =
         for i in 0 .. length - 1 do
             generated[i] <- pick logits temperature (rng.Uniform())
             if i < length - 1 then logits <- step generated[i]
-        lm.Vocabulary.Decode generated
+        lm.Vocabulary.Decode generated)
 
     /// Save the parameters, the architecture and the vocabulary to a safetensors file.
     let save (path: string) (lm: CharLm) =

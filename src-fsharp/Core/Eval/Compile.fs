@@ -239,6 +239,8 @@ module internal Blocks =
         | Storage.F32 a -> narrow s a start n
 
 /// A compiled program: `Run env` gives the outputs' values, equal to `Eval.runMany env outputs`.
+/// Not reentrant: a run writes its intermediate results into buffers the program owns, so one
+/// program must not run on two threads at once (Model.predict and CharLm take a lock on their model).
 [<Sealed>]
 type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], release: int list[],
                         slotOf: Dictionary<int, int>, bufferSizes: int[]) =
