@@ -19,14 +19,27 @@ let familyTally (s: TestRunSummary) =
         let p, x, q = count passed, count failed, count pending
         printfn $"fixtures {f}: {p} passed, {x} failed, {q} pending of {p + x + q} files"
 
+/// Every temporary file of the run — the tests', and those of the processes they start (the
+/// CLI, headless Chromium, dotnet fsi for the docs), which inherit TMPDIR — goes into one folder
+/// that is removed when the run ends, so the suite leaves nothing behind in the system's temp.
+let private withRunTempFolder (run: unit -> int) =
+    let folder = System.IO.Directory.CreateTempSubdirectory("scratchml-test-run-").FullName
+    let previous = System.Environment.GetEnvironmentVariable "TMPDIR"
+    System.Environment.SetEnvironmentVariable("TMPDIR", folder)
+    try run ()
+    finally
+        System.Environment.SetEnvironmentVariable("TMPDIR", previous)
+        try System.IO.Directory.Delete(folder, true) with :? System.IO.IOException | :? System.UnauthorizedAccessException -> ()
+
 [<EntryPoint>]
 let main argv =
     let mutable summary = None
     let rc =
-        runTestsInAssemblyWithCLIArgs
-            [ CLIArguments.Colours 0; CLIArguments.No_Spinner
-              CLIArguments.Append_Summary_Handler(SummaryHandler(fun s -> summary <- Some s)) ]
-            argv
+        withRunTempFolder (fun () ->
+            runTestsInAssemblyWithCLIArgs
+                [ CLIArguments.Colours 0; CLIArguments.No_Spinner
+                  CLIArguments.Append_Summary_Handler(SummaryHandler(fun s -> summary <- Some s)) ]
+                argv)
     match summary with
     | Some s ->
         // Expecto leaves an escape code behind: start on a fresh line.
