@@ -53,23 +53,11 @@ module W2 =
         let history = Train.fit { options with Epochs = epochCount } model data
         model, history
 
-    /// One precision's RESULT lines: epoch k's time and mean loss, epoch_s (median of epochs
-    /// 2..3), accuracy on the 2000 test digits, infer_2000_s (median of calls 2..6).
+    /// One precision's RESULT lines (MnistResults.emit): per-epoch time and loss, epoch_s,
+    /// test accuracy, infer_2000_s.
     let private runIn (dtype: DType) (trainSet: MnistSplit) (testSet: MnistSplit) (emit: string -> unit) =
-        let extra = if dtype = DType.Float64 then [ "dtype", "float64" ] else []
-        let line metric value more =
-            emit { Workload = "W2"; Metric = metric; Value = value; Extra = more @ extra }.Line
         let model, history = train dtype trainSet epochs
-        let invariant = System.Globalization.CultureInfo.InvariantCulture
-        for s in history do
-            line $"epoch{s.Epoch}_s" s.Seconds [ "mean_train_loss", s.Loss.ToString("F5", invariant) ]
-        line "epoch_s" (Report.median [ for s in history.Tail -> s.Seconds ]) [ "epochs", $"2..{epochs}"; "init", "splitmix" ]
-        let testX = Buffers.convert dtype (images testSet.Images)
-        let predicted = Model.predictClasses model testX
-        let hits = Array.fold2 (fun n p l -> if p = l then n + 1 else n) 0 predicted testSet.Labels
-        line $"test_acc_after_{epochs}_epochs" (float hits / float predicted.Length) [ "init", "splitmix" ]
-        let infer = [ for _ in 1..6 -> Report.time (fun () -> Model.predictClasses model testX |> ignore) ]
-        line "infer_2000_s" (Report.median infer.Tail) [ "batch", "2000" ]
+        MnistResults.emit "W2" dtype model history (images testSet.Images) testSet.Labels emit
 
     /// Run W2 with `threads` threads (GEMM and convolution): float32, then float64.
     let run (threads: int) (emit: string -> unit) =
