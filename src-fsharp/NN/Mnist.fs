@@ -31,25 +31,14 @@ module Mnist =
     [<Literal>]
     let TestLabelsFile = "t10k-labels-idx1-ubyte.gz"
 
-    /// The first folder data/mnist holding TrainImagesFile upwards from `start`, if any.
-    let rec private findUp (start: DirectoryInfo) =
-        if isNull start then None
-        else
-            let candidate = Path.Combine(start.FullName, "data", "mnist")
-            if File.Exists(Path.Combine(candidate, TrainImagesFile)) then Some candidate
-            else findUp start.Parent
-
     /// The repository's data/mnist: searched upwards from the working directory, then from the
     /// program's folder.
     let defaultFolder () =
-        match findUp (DirectoryInfo Environment.CurrentDirectory) with
-        | Some dir -> dir
+        match ShippedData.find "mnist" TrainImagesFile with
+        | Some file -> Path.GetDirectoryName file
         | None ->
-            match findUp (DirectoryInfo AppContext.BaseDirectory) with
-            | Some dir -> dir
-            | None ->
-                failwith ("data/mnist not found above the working directory or the program "
-                          + "(scripts/fetch-mnist.sh rebuilds it)")
+            failwith ("data/mnist not found above the working directory or the program "
+                      + "(scripts/fetch-mnist.sh rebuilds it)")
 
     /// Raw pixels [n·784] and labels of one images/labels pair, validated together:
     /// images are n×28×28, labels n values in 0..9.

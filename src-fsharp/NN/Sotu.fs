@@ -22,22 +22,12 @@ module Sotu =
     [<Literal>]
     let HeldOutCount = 4
 
-    /// The first data/sotu/speeches.txt.gz upwards from `start`, if any.
-    let rec private findUp (start: DirectoryInfo) =
-        if isNull start then None
-        else
-            let candidate = Path.Combine(start.FullName, "data", "sotu", FileName)
-            if File.Exists candidate then Some candidate else findUp start.Parent
-
     /// The repository's data/sotu/speeches.txt.gz: searched upwards from the working directory,
     /// then from the program's folder.
     let defaultFile () =
-        match findUp (DirectoryInfo Environment.CurrentDirectory) with
+        match ShippedData.find "sotu" FileName with
         | Some path -> path
-        | None ->
-            match findUp (DirectoryInfo AppContext.BaseDirectory) with
-            | Some path -> path
-            | None -> raise (FileNotFoundException "data/sotu/speeches.txt.gz not found (scripts/fetch-sotu.sh rebuilds it)")
+        | None -> raise (FileNotFoundException "data/sotu/speeches.txt.gz not found (scripts/fetch-sotu.sh rebuilds it)")
 
     /// The speeches of a gzipped file, one per line (empty lines skipped).
     let speeches (path: string) : string[] =

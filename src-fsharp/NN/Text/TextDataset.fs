@@ -90,23 +90,13 @@ module MailingLists =
     [<Literal>]
     let SplitSeed = 2026UL
 
-    /// The first data/spamassassin/lists.jsonl.gz upwards from `start`, if any.
-    let rec private findUp (start: DirectoryInfo) =
-        if isNull start then None
-        else
-            let candidate = Path.Combine(start.FullName, "data", "spamassassin", FileName)
-            if File.Exists candidate then Some candidate else findUp start.Parent
-
     /// The shipped file: searched upwards from the working directory, then from the program's folder.
     let defaultPath () =
-        match findUp (DirectoryInfo Environment.CurrentDirectory) with
+        match ShippedData.find "spamassassin" FileName with
         | Some path -> path
         | None ->
-            match findUp (DirectoryInfo AppContext.BaseDirectory) with
-            | Some path -> path
-            | None ->
-                failwith ("data/spamassassin/lists.jsonl.gz not found above the working directory or the "
-                          + "program (scripts/fetch-spam-assassin.sh rebuilds it)")
+            failwith ("data/spamassassin/lists.jsonl.gz not found above the working directory or the "
+                      + "program (scripts/fetch-spam-assassin.sh rebuilds it)")
 
     /// Every message of the shipped set.
     let all () = TextDataset.load (defaultPath ())
