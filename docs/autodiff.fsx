@@ -80,10 +80,10 @@ printfn "simplified: %s" (Print.infix trace.Result)
 printfn "rules:      %A" trace.Fired
 (*** include-output ***)
 (**
-The same derivative in LaTeX, printed by the library:
+The same derivative in LaTeX, written by the library (`Print.latex`) and typeset by the page:
 *)
-printfn "$$\\frac{\\partial y}{\\partial w} = %s$$" (Print.latex trace.Result)
-(*** include-output ***)
+sprintf "$$\\frac{\\partial y}{\\partial w} = %s$$" (Print.latex trace.Result)
+(*** include-it-raw ***)
 (**
 A few classics. The derivative of the logistic function comes out in the recognisable
 form $e^{-x}/(1+e^{-x})^2$, and $x^x$ gives $x^x(\log x + 1)$:
@@ -133,8 +133,9 @@ let loss = lossOf target
 let dz = Grad.grad loss [ z ] |> List.head
 printfn "raw:        %s" (Print.infix dz)
 printfn "simplified: %s" (Print.infix (Simplify.run dz))
-printfn "$$%s$$" (Print.latex (Simplify.run dz))
 (*** include-output ***)
+sprintf "$$\\frac{\\partial L}{\\partial z} = %s$$" (Print.latex (Simplify.run dz))
+(*** include-it-raw ***)
 (**
 ## 6. Gradients of gradients
 

@@ -76,8 +76,8 @@ let zVar = Expr.var "z" [| 4; 10 |]
 let targets = Expr.constant (Tensor.oneHot DType.Float64 10 [| 3; 1; 4; 1 |])
 let ceLoss = Losses.crossEntropy Reduction.Mean zVar targets
 let dLdz = Grad.grad ceLoss [ zVar ] |> List.head |> Simplify.run
-printfn "$$\\frac{\\partial L}{\\partial z} = %s$$" (Print.latex dLdz)
-(*** include-output ***)
+sprintf "$$\\frac{\\partial L}{\\partial z} = %s$$" (Print.latex dLdz)
+(*** include-it-raw ***)
 (**
 (`tensor[4, 10]` is the constant one-hot matrix $Y$.) That is the textbook
 $\partial L / \partial Z = (\operatorname{softmax}(Z) - Y)/n$: the
@@ -101,8 +101,9 @@ let dW, db =
     match Grad.grad denseLoss [ wVar; bVar ] |> List.map Simplify.run with
     | [ dW; db ] -> dW, db
     | _ -> failwith "two gradients"
-printfn "$$\\frac{\\partial L}{\\partial W} = %s$$" (Print.latex dW)
-printfn "$$\\frac{\\partial L}{\\partial b} = %s$$" (Print.latex db)
+sprintf "$$\\frac{\\partial L}{\\partial W} = %s$$\n$$\\frac{\\partial L}{\\partial b} = %s$$"
+    (Print.latex dW) (Print.latex db)
+(*** include-it-raw ***)
 printfn "shapes: dL/dW %s (as W), dL/db %s (as b)" (Shape.show dW.Shape) (Shape.show db.Shape)
 (*** include-output ***)
 (**

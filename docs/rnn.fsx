@@ -110,8 +110,8 @@ printfn "%s" (Print.listingNamed lstmNames lstmStep.H)
 (**
 The same equations in LaTeX (`Print.latexListing`):
 *)
-printfn "$$%s$$" (Print.latexListing lstmNames lstmStep.H)
-(*** include-output ***)
+sprintf "$$%s$$" (Print.latexListing lstmNames lstmStep.H)
+(*** include-it-raw ***)
 (**
 The cell state is the LSTM's memory: $c_1 = f \odot c_0 + i \odot g$ keeps what the forget gate
 lets through and adds what the input gate admits. The *addition* matters: in section 4 it is
