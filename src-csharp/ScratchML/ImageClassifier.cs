@@ -32,7 +32,7 @@ public sealed record ImagePrediction(int Class, string ClassName, double Probabi
 /// Explanation e = classifier.Explain(ImageClassifier.LoadImage("data/photos/chelsea.png"));
 /// e.SaveHtml("chelsea.html");
 /// </code></example>
-public sealed class ImageClassifier
+public sealed partial class ImageClassifier
 {
     /// <summary>The metadata key holding class names and normalisation in a saved classifier.</summary>
     private const string MetadataKey = "scratchml.image_classifier";
@@ -42,9 +42,10 @@ public sealed class ImageClassifier
     private readonly double[] _mean;
     private readonly double[] _std;
 
-    private ImageClassifier(Fs.Model model, string[] classNames, double[] mean, double[] std, IReadOnlyList<EpochResult> history)
+    private ImageClassifier(Fs.Model model, string[] classNames, double[] mean, double[] std, IReadOnlyList<EpochResult> history,
+        Fs.Onnx.Backbone? backbone = null)
     {
-        (_model, _classNames, _mean, _std, History) = (model, classNames, mean, std, history);
+        (_model, _classNames, _mean, _std, History, _backbone) = (model, classNames, mean, std, history, backbone);
     }
 
     /// <summary>The network trained on the cats and dogs (89,314 parameters for two classes): three
@@ -129,11 +130,11 @@ public sealed class ImageClassifier
 
     /// <summary>Height of the images the network sees.</summary>
     /// <example><code>int h = classifier.Height; // 32</code></example>
-    public int Height => _model.InputShape[1];
+    public int Height => _backbone?.Side ?? _model.InputShape[1];
 
     /// <summary>Width of the images the network sees.</summary>
     /// <example><code>int w = classifier.Width; // 32</code></example>
-    public int Width => _model.InputShape[2];
+    public int Width => _backbone?.Side ?? _model.InputShape[2];
 
     /// <summary>Number of trainable parameters.</summary>
     /// <example><code>Console.WriteLine(classifier.ParameterCount);</code></example>
@@ -147,6 +148,7 @@ public sealed class ImageClassifier
     public EvaluationResult Evaluate(ImageSet data)
     {
         ArgumentNullException.ThrowIfNull(data);
+        if (_backbone is not null) return EvaluateOnFeatures(data);
         if (data.Height != Height || data.Width != Width)
             throw new ArgumentException($"images are {data.Height}×{data.Width}, the network sees {Height}×{Width}", nameof(data));
         if (data.ClassNames.Count != _classNames.Length)
@@ -265,7 +267,7 @@ public sealed class ImageClassifier
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
-        var info = JsonSerializer.Serialize(new Info(_classNames, _mean, _std));
+        var info = JsonSerializer.Serialize(new Info(_classNames, _mean, _std, _backbone?.Name));
         var metadata = MapModule.OfSeq(new[]
         {
             Tuple.Create(Fs.Checkpoint.ArchitectureKey, Fs.Checkpoint.architecture(_model)),
@@ -292,6 +294,7 @@ public sealed class ImageClassifier
         Info? info;
         try { info = JsonSerializer.Deserialize<Info>(json.Value); }
         catch (JsonException e) { throw new InvalidDataException($"model file '{path}': bad '{MetadataKey}' metadata ({e.Message})"); }
+        if (info?.Backbone is not null) return LoadHead(path, model, info);
         if (info is null || info.ClassNames.Length < 2 || info.Mean.Length != 3 || info.Std.Length != 3
             || model.InputShape.Length != 3 || model.InputShape[0] != 3)
             throw new InvalidDataException($"model file '{path}': not an RGB image classifier");
@@ -300,15 +303,18 @@ public sealed class ImageClassifier
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"image classifier {string.Join("/", _classNames)} on {Height}×{Width} RGB, {ParameterCount} parameters";
+        $"image classifier {string.Join("/", _classNames)} on {Height}×{Width} RGB, {ParameterCount} parameters" +
+        (_backbone is null ? "" : $" on {_backbone.Features} {_backbone.Name} features");
 
-    /// <summary>What a saved classifier stores beside its weights.</summary>
-    private sealed record Info(string[] ClassNames, double[] Mean, double[] Std);
+    /// <summary>What a saved classifier stores beside its weights (and the backbone its head
+    /// reads, if any: see ImageClassifier.Backbone.cs).</summary>
+    private sealed record Info(string[] ClassNames, double[] Mean, double[] Std, string? Backbone = null);
 
     /// <summary>Probabilities of RGB images of any size: each resized to the input size (if it is
     /// not that size already), normalised, classified.</summary>
     private double[,] Probabilities(FsImage.RgbImage[] images)
     {
+        if (_backbone is not null) return HeadProbabilities(images);
         int h = Height, w = Width, plane = h * w;
         var values = new float[images.Length * 3 * plane];
         for (int i = 0; i < images.Length; i++)

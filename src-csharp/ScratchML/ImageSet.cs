@@ -2,6 +2,7 @@
 // any images of one size, held as floats in [0, 1] in (channel, row, column) order.
 // Layer: facade, over ScratchML.NN.CatsDogs. Read next: ImageClassifier.cs.
 using Fs = ScratchML.NN;
+using FsImage = ScratchML.Lime.Image;
 
 namespace ScratchML;
 
@@ -125,6 +126,20 @@ public sealed class ImageSet
         if (!(heldOut > 0 && heldOut < 1)) throw new ArgumentException($"heldOut must be in (0, 1), got {heldOut}", nameof(heldOut));
         var (train, test) = Fs.CatsDogs.split(seed, heldOut, _labels).ToValueTuple();
         return new ImageSplit(Subset(train), Subset(test));
+    }
+
+    /// <summary>Every value, image by image in (channel, row, column) order (what a feature cache hashes).</summary>
+    internal ReadOnlyMemory<float> Values => _pixels;
+
+    /// <summary>Image <paramref name="index"/> as an F# RGB image (height × width × 3 values in [0, 1], row-major).</summary>
+    internal FsImage.RgbImage Rgb(int index)
+    {
+        int plane = Height * Width;
+        var pixels = new double[plane * 3];
+        for (int k = 0; k < 3; k++)
+            for (int p = 0; p < plane; p++)
+                pixels[p * 3 + k] = _pixels[(index * 3 + k) * plane + p];
+        return FsImage.RgbImageModule.create(Height, Width, pixels);
     }
 
     /// <summary>The images at the given indices, in that order.</summary>
