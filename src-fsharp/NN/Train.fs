@@ -113,7 +113,8 @@ module Train =
             | _ -> failwith "the evaluation program returns the loss and the prediction"
         total / float data.Count, (if classifies loss then float hits / float data.Count else nan)
 
-    /// Train with options: per batch, copy it into the plan's inputs, draw dropout masks, run
+    /// Train with options: per batch, copy it into the plan's inputs (or, in data order, pass
+    /// views of its rows), draw dropout masks, run
     /// the compiled [loss; prediction; gradients; buffer values] program, step the optimizer in
     /// place and store the new buffer values (BatchNorm's running statistics).
     /// Returns the per-epoch history (shorter than Epochs when a callback stops).
@@ -138,15 +139,21 @@ module Train =
             let epochBatches = batches data.Count options.BatchSize
             for start, size in epochBatches do
                 let plan = Model.plan model PlanKind.Train objective size
-                let rows = ReadOnlySpan(order, start, size)
-                Buffers.copyRows data.X rows plan.X
-                Buffers.copyRows data.Y rows plan.Y
+                // in data order a batch is a run of rows: the program reads views of them
+                let x, y =
+                    if shuffler.IsNone then
+                        Buffers.rows data.X start size plan.X.Shape, Buffers.rows data.Y start size plan.Y.Shape
+                    else
+                        let rows = ReadOnlySpan(order, start, size)
+                        Buffers.copyRows data.X rows plan.X
+                        Buffers.copyRows data.Y rows plan.Y
+                        plan.X, plan.Y
                 for mask, t in plan.Masks do Dropout.fill maskStream mask.Keep t.Storage
-                let value, prediction, grads = Model.finishStep plan (plan.Run ())
+                let value, prediction, grads = Model.finishStep plan (plan.RunOn x y)
                 Optimizer.step options.Optimizer states parameters (Array.ofList grads)
                 total <- total + Buffers.at value 0
                 count <- count + 1
-                if classifies options.Loss then hits <- hits + correct prediction plan.Y size
+                if classifies options.Loss then hits <- hits + correct prediction y size
                 options.OnBatch epoch count epochBatches.Length
             let seconds = clock.Elapsed.TotalSeconds
             let validationLoss, validationAccuracy =
