@@ -316,8 +316,8 @@ module Model =
         while start < n do
             let count = min PredictChunk (n - start)
             let p = plan model PlanKind.Predict (Loss.Mse Reduction.Mean, Regularizer.None) count
-            Buffers.copyRows x (ReadOnlySpan(Array.init count (fun i -> start + i))) p.X
-            let out = p.Run () |> List.head |> Buffers.convert model.DType
+            // the chunk's rows are read in place (a view), not copied into p.X
+            let out = p.RunOn (Buffers.rows x start count p.X.Shape) p.Y |> List.head |> Buffers.convert model.DType
             match out.Storage, result.Storage with
             | Storage.F32 s, Storage.F32 d -> Array.Copy(s, 0, d, start * width, count * width)
             | Storage.F64 s, Storage.F64 d -> Array.Copy(s, 0, d, start * width, count * width)

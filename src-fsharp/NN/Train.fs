@@ -99,17 +99,15 @@ module Train =
     /// Mean objective and accuracy of the model on a dataset, in evaluation mode.
     let evaluate (model: Model) (loss: Loss) (regularizer: Regularizer) (batchSize: int) (data: Dataset) =
         let data = { X = Buffers.convert model.DType data.X; Y = Buffers.convert model.DType data.Y }
-        let order = Array.init data.Count id
         let mutable total, hits = 0.0, 0
         for start, size in batches data.Count batchSize do
             let plan = Model.plan model PlanKind.Evaluate (loss, regularizer) size
-            let rows = ReadOnlySpan(order, start, size)
-            Buffers.copyRows data.X rows plan.X
-            Buffers.copyRows data.Y rows plan.Y
-            match plan.Run () with
+            // in data order: the program reads views of the batch's rows
+            let x, y = Buffers.rows data.X start size plan.X.Shape, Buffers.rows data.Y start size plan.Y.Shape
+            match plan.RunOn x y with
             | value :: prediction :: _ ->
                 total <- total + Buffers.at value 0 * float size
-                if classifies loss then hits <- hits + correct prediction plan.Y size
+                if classifies loss then hits <- hits + correct prediction y size
             | _ -> failwith "the evaluation program returns the loss and the prediction"
         total / float data.Count, (if classifies loss then float hits / float data.Count else nan)
 
