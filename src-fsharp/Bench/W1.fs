@@ -4,8 +4,8 @@
 /// Exactly the reference: splitmix init (seed 42; fc1.weight, fc1.bias, fc2.weight, fc2.bias),
 /// the fixed interleaved order never shuffled, batches of 64 (125 per epoch), mean softmax
 /// cross-entropy, p ← p − 0.1·∇p, 5 epochs. The loss and its gradient are one compiled program
-/// (differentiated, simplified and compiled once); each step copies a batch into its input,
-/// runs the program and updates the parameters in place. Runs float32 (the workload), then
+/// (differentiated, simplified and compiled once); each step reads its batch as a view of the
+/// data's rows, runs the program and updates the parameters in place. Runs float32 (the workload), then
 /// float64 (the same numbers with less rounding; extra `dtype=float64`).
 namespace ScratchML.Bench
 

@@ -3,8 +3,9 @@
 ///
 /// Compiling is done ONCE per batch size: the loss expression is built, differentiated
 /// symbolically (Grad.grad), simplified (Simplify.run) and flattened into a program
-/// (Compile.program) whose outputs are [loss; prediction; ∂loss/∂p₁; …]. Each step then only
-/// copies a batch into the input buffers, runs the program and updates parameters in place.
+/// (Compile.reusing) whose outputs are [loss; prediction; ∂loss/∂p₁; …]. Each step then only
+/// binds a batch (a view of the data's rows, or a copy into the input buffers when shuffled),
+/// runs the program into buffers it owns and updates parameters in place.
 namespace ScratchML.NN
 
 open System
@@ -35,22 +36,33 @@ module Buffers =
     /// A contiguous copy of `t` in `dtype` (the same tensor when nothing changes).
     let convert (dtype: DType) (t: Tensor) = Tensor.contiguous (Tensor.astype dtype t)
 
+    /// Numbers per example of a [n; …] source, checked against inputs of `shape` [b; …].
+    let private checkWidth (source: Tensor) (shape: int[]) =
+        let width = Shape.numel source.Shape / source.Shape[0]
+        let expected = Shape.numel shape / shape[0]
+        if width <> expected then
+            invalidArg "source" $"examples of {Shape.show source.Shape[1..]} ({width} numbers) do not \
+                                  fit inputs of {Shape.show shape[1..]} ({expected} numbers)"
+        width
+
     /// Copy rows `rows` of a contiguous [n; …] tensor into the first rows of `dest` (same dtype).
     /// Rows are copied as flat runs of numbers: an example may come in any shape with the same
     /// count, so a 784-pixel MNIST row [n; 784] fills an image [b; 1; 28; 28] of a CNN (row-major:
     /// pixel h·28 + w is cell (0, h, w)); a different count is an error.
     let copyRows (source: Tensor) (rows: ReadOnlySpan<int>) (dest: Tensor) =
-        let width = Shape.numel source.Shape / source.Shape[0]
-        let expected = Shape.numel dest.Shape / dest.Shape[0]
-        if width <> expected then
-            invalidArg "source" $"examples of {Shape.show source.Shape[1..]} ({width} numbers) do not \
-                                  fit inputs of {Shape.show dest.Shape[1..]} ({expected} numbers)"
+        let width = checkWidth source dest.Shape
         match source.Storage, dest.Storage with
         | Storage.F32 s, Storage.F32 d ->
             for r in 0 .. rows.Length - 1 do Array.Copy(s, rows[r] * width, d, r * width, width)
         | Storage.F64 s, Storage.F64 d ->
             for r in 0 .. rows.Length - 1 do Array.Copy(s, rows[r] * width, d, r * width, width)
         | _ -> invalidArg "dest" $"dtype {dest.DType} differs from the data's {source.DType}"
+
+    /// Rows [start, start + count) of a contiguous [n; …] tensor seen as `shape` ([count; …], the
+    /// same numbers per row, as copyRows): a view, no copy — a batch of data taken in order.
+    let rows (source: Tensor) (start: int) (count: int) (shape: int[]) =
+        checkWidth source shape |> ignore
+        Tensor.reshape shape (TensorOps.Layout.narrow 0 start count source)
 
 /// What a compiled program computes.
 [<RequireQualifiedAccess>]
@@ -65,7 +77,10 @@ type internal PlanKind =
 /// A compiled program and the input tensors it reads (filled in place before each run). A
 /// training plan's outputs end with one new value per buffer in `Updates` (stored after a step).
 type internal Plan =
-    { Run: unit -> Tensor list
+    { /// Run on the inputs X and Y.
+      Run: unit -> Tensor list
+      /// Run on other inputs x, y of X's and Y's shapes, e.g. views of a batch's rows.
+      RunOn: Tensor -> Tensor -> Tensor list
       X: Tensor
       Y: Tensor
       Masks: (Mask * Tensor) list
@@ -196,11 +211,15 @@ module Model =
             Simplify.run (Expr.matmul (Expr.transpose 0 1 b) (Expr.transpose 0 1 a))
         | _ -> g
 
-    /// The one place the compiler is called: outputs → a runner over fixed input tensors.
-    let private compile (outputs: Expr list) (env: (string * Tensor) list) : unit -> Tensor list =
-        let program = Compile.program outputs
+    /// The one place the compiler is called: outputs → a runner over fixed input tensors. The
+    /// program writes its outputs into buffers it owns (Compile.reusing): a step allocates no
+    /// gradient arrays, and every caller here reads or copies the outputs before the next run.
+    /// The runner takes (name, tensor) pairs that replace bindings of `env` for one run.
+    let private compile (outputs: Expr list) (env: (string * Tensor) list) =
+        let program = Compile.reusing outputs
         let bindings = Map env
-        fun () -> program.Run bindings
+        fun (inputs: (string * Tensor) list) ->
+            program.Run (inputs |> List.fold (fun bound (name, t) -> Map.add name t bound) bindings)
 
     /// The plan of `kind` for a batch size: the objective (loss + penalty, in the mode's
     /// graph), its simplified gradient for training, compiled once and cached.
@@ -249,7 +268,9 @@ module Model =
                   yield! model.Named
                   yield! model.NamedBuffers
                   for m, t in masks do yield m.Name, t ]
-            let p = { Run = compile outputs env; X = xBuffer; Y = yBuffer; Masks = masks
+            let run = compile outputs env
+            let p = { Run = (fun () -> run []); RunOn = (fun x y -> run [ "x", x; "y", y ])
+                      X = xBuffer; Y = yBuffer; Masks = masks
                       Updates = updates |> List.map fst }
             model.Plans[key] <- p
             p
@@ -295,8 +316,8 @@ module Model =
         while start < n do
             let count = min PredictChunk (n - start)
             let p = plan model PlanKind.Predict (Loss.Mse Reduction.Mean, Regularizer.None) count
-            Buffers.copyRows x (ReadOnlySpan(Array.init count (fun i -> start + i))) p.X
-            let out = p.Run () |> List.head |> Buffers.convert model.DType
+            // the chunk's rows are read in place (a view), not copied into p.X
+            let out = p.RunOn (Buffers.rows x start count p.X.Shape) p.Y |> List.head |> Buffers.convert model.DType
             match out.Storage, result.Storage with
             | Storage.F32 s, Storage.F32 d -> Array.Copy(s, 0, d, start * width, count * width)
             | Storage.F64 s, Storage.F64 d -> Array.Copy(s, 0, d, start * width, count * width)
@@ -328,19 +349,27 @@ module Model =
         lock model (fun () ->
             let x = Tensor.reshape shape (Buffers.convert model.DType x)
             let run = compile [ h ] (("x", x) :: model.Named @ model.NamedBuffers)
-            run () |> List.head |> Buffers.convert model.DType)
+            run [] |> List.head |> Buffers.convert model.DType)
 
     /// Class of each row: argmax over the last axis of the outputs (first maximum on ties);
     /// a single output column is a binary logit: class 1 when it is > 0.
     let classes (outputs: Tensor) : int[] =
         let n = outputs.Shape[0]
         let width = Shape.numel outputs.Shape / n
-        Array.init n (fun r ->
-            if width = 1 then (if Buffers.at outputs r > 0.0 then 1 else 0)
+        // a row-major view (a training step's logits) is read straight from its storage
+        let dense = outputs.Strides = Shape.rowMajorStrides outputs.Shape
+        let at k =
+            if not dense then Buffers.at outputs k
             else
-                let mutable best, bestValue = 0, Buffers.at outputs (r * width)
+                match outputs.Storage with
+                | Storage.F32 a -> float a[outputs.Offset + k]
+                | Storage.F64 a -> a[outputs.Offset + k]
+        Array.init n (fun r ->
+            if width = 1 then (if at r > 0.0 then 1 else 0)
+            else
+                let mutable best, bestValue = 0, at (r * width)
                 for c in 1 .. width - 1 do
-                    let v = Buffers.at outputs (r * width + c)
+                    let v = at (r * width + c)
                     if v > bestValue then best <- c; bestValue <- v
                 best)
 

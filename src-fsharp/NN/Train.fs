@@ -99,21 +99,20 @@ module Train =
     /// Mean objective and accuracy of the model on a dataset, in evaluation mode.
     let evaluate (model: Model) (loss: Loss) (regularizer: Regularizer) (batchSize: int) (data: Dataset) =
         let data = { X = Buffers.convert model.DType data.X; Y = Buffers.convert model.DType data.Y }
-        let order = Array.init data.Count id
         let mutable total, hits = 0.0, 0
         for start, size in batches data.Count batchSize do
             let plan = Model.plan model PlanKind.Evaluate (loss, regularizer) size
-            let rows = ReadOnlySpan(order, start, size)
-            Buffers.copyRows data.X rows plan.X
-            Buffers.copyRows data.Y rows plan.Y
-            match plan.Run () with
+            // in data order: the program reads views of the batch's rows
+            let x, y = Buffers.rows data.X start size plan.X.Shape, Buffers.rows data.Y start size plan.Y.Shape
+            match plan.RunOn x y with
             | value :: prediction :: _ ->
                 total <- total + Buffers.at value 0 * float size
-                if classifies loss then hits <- hits + correct prediction plan.Y size
+                if classifies loss then hits <- hits + correct prediction y size
             | _ -> failwith "the evaluation program returns the loss and the prediction"
         total / float data.Count, (if classifies loss then float hits / float data.Count else nan)
 
-    /// Train with options: per batch, copy it into the plan's inputs, draw dropout masks, run
+    /// Train with options: per batch, copy it into the plan's inputs (or, in data order, pass
+    /// views of its rows), draw dropout masks, run
     /// the compiled [loss; prediction; gradients; buffer values] program, step the optimizer in
     /// place and store the new buffer values (BatchNorm's running statistics).
     /// Returns the per-epoch history (shorter than Epochs when a callback stops).
@@ -138,15 +137,21 @@ module Train =
             let epochBatches = batches data.Count options.BatchSize
             for start, size in epochBatches do
                 let plan = Model.plan model PlanKind.Train objective size
-                let rows = ReadOnlySpan(order, start, size)
-                Buffers.copyRows data.X rows plan.X
-                Buffers.copyRows data.Y rows plan.Y
+                // in data order a batch is a run of rows: the program reads views of them
+                let x, y =
+                    if shuffler.IsNone then
+                        Buffers.rows data.X start size plan.X.Shape, Buffers.rows data.Y start size plan.Y.Shape
+                    else
+                        let rows = ReadOnlySpan(order, start, size)
+                        Buffers.copyRows data.X rows plan.X
+                        Buffers.copyRows data.Y rows plan.Y
+                        plan.X, plan.Y
                 for mask, t in plan.Masks do Dropout.fill maskStream mask.Keep t.Storage
-                let value, prediction, grads = Model.finishStep plan (plan.Run ())
+                let value, prediction, grads = Model.finishStep plan (plan.RunOn x y)
                 Optimizer.step options.Optimizer states parameters (Array.ofList grads)
                 total <- total + Buffers.at value 0
                 count <- count + 1
-                if classifies options.Loss then hits <- hits + correct prediction plan.Y size
+                if classifies options.Loss then hits <- hits + correct prediction y size
                 options.OnBatch epoch count epochBatches.Length
             let seconds = clock.Elapsed.TotalSeconds
             let validationLoss, validationAccuracy =

@@ -194,7 +194,9 @@ module Cards =
         // σ' = σ(1 − σ): no e^−x/(1 + e^−x)² = ∞/∞ at x = −800
         | Op.Sigmoid -> unary "sigmoid" Tensor.sigmoid (fun _ y g -> g * (y * (1.0 - y)))
         | Op.Softplus -> unary "softplus" Tensor.softplus (fun x _ g -> g * Expr.sigmoid x) // σ(x)
-        | Op.Relu -> unary "relu" Tensor.relu (fun x _ g -> g * Expr.step x)         // relu'(0) = 0
+        // relu'(x) = step x = step y (y = relu x > 0 exactly when x > 0; relu'(0) = 0). Reading
+        // the output leaves x one user, so the compiler fuses x = a·Wᵀ + b into relu's pass.
+        | Op.Relu -> unary "relu" Tensor.relu (fun _ y g -> g * Expr.step y)
         | Op.LeakyRelu slope ->  // leaky'(0) = slope
             unary "leaky_relu" (leakyRelu slope) (fun x _ g ->
                 Expr.where (Expr.step x) g (g * slope))

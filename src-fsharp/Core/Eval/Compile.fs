@@ -127,15 +127,24 @@ module internal Blocks =
             for k in 0 .. vectors - 1 do target[k] <- Numerics.Vector.Narrow(source[2 * k], source[2 * k + 1])
         for i in vectors * width .. n - 1 do a[start + i] <- float32 s[i]
 
+    /// Are t's strides row-major for its shape (a dense block of its storage from t.Offset on,
+    /// e.g. a run of rows of a larger tensor)? Checked without allocating: loads ask every block.
+    let isDense (t: Tensor) =
+        let mutable expected, dense = 1, true
+        for axis in t.Rank - 1 .. -1 .. 0 do
+            if t.Shape[axis] <> 1 && t.Strides[axis] <> expected then dense <- false
+            expected <- expected * t.Shape[axis]
+        dense
+
     /// Elements [start, start+n) of t broadcast to `shape` (row-major), as float64, into d.
     let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float[]) =
         if t.Numel = 1 then
             let value = match t.Storage with Storage.F64 a -> a[t.Offset] | Storage.F32 a -> float a[t.Offset]
             Array.Fill(d, value, 0, n)
-        elif t.Shape = shape && t.IsContiguous then
+        elif t.Shape = shape && isDense t then
             match t.Storage with
-            | Storage.F64 a -> Array.Copy(a, start, d, 0, n)
-            | Storage.F32 a -> widen a start d 0 n
+            | Storage.F64 a -> Array.Copy(a, t.Offset + start, d, 0, n)
+            | Storage.F32 a -> widen a (t.Offset + start) d 0 n
         else
             // strides of t seen as `shape`: 0 on stretched or missing axes; copy row by row
             let rank = shape.Length
@@ -241,11 +250,17 @@ module internal Blocks =
 /// A compiled program: `Run env` gives the outputs' values, equal to `Eval.runMany env outputs`.
 /// Not reentrant: a run writes its intermediate results into buffers the program owns, so one
 /// program must not run on two threads at once (Model.predict and CharLm take a lock on their model).
+/// A program compiled with `Compile.reusing` also writes its outputs into its own buffers: they
+/// hold their values until the next run (no allocation per run, e.g. a training step's gradients).
 [<Sealed>]
 type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], release: int list[],
                         slotOf: Dictionary<int, int>, bufferSizes: int[]) =
     let buffers = Dictionary<DType, Storage[]>()
     let constants = Dictionary<DType, Dictionary<int, Tensor>>()
+    // the tensor over instruction i's planned buffer, made once per dtype (the same view each run)
+    let results = Dictionary<DType, Tensor[]>()
+    // the values of one run, kept between runs (the program is not reentrant anyway)
+    let values : Tensor[] = Array.zeroCreate code.Length
     // scratch blocks shared by every fused pass, allocated once
     let inputBlocks =
         let most = code |> Array.map (function Fused (ins, _, _, _) -> ins.Length | _ -> 0) |> Array.fold max 0
@@ -274,13 +289,28 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             pool[buffer]
         else storageFor dtype n
 
+    /// The row-major tensor of `shape` over instruction i's planned buffer `buffer` (made on the
+    /// first run in a dtype, the same object after), or over fresh storage when buffer = −1.
+    let resultOf dtype (i: int) (shape: int[]) buffer =
+        if buffer < 0 then
+            Tensor(storageFor dtype (Shape.numel shape), Array.copy shape, Shape.rowMajorStrides shape, 0)
+        else
+            let made = match results.TryGetValue dtype with
+                       | true, r -> r
+                       | _ -> let r = Array.zeroCreate code.Length in results[dtype] <- r; r
+            if isNull made[i] then
+                made[i] <- Tensor(storageOf dtype buffer (Shape.numel shape), Array.copy shape,
+                                  Shape.rowMajorStrides shape, 0)
+            made[i]
+
     /// c = a·b for 2-d a [m; k], b [k; n] of the run's dtype, into a planned buffer: the GEMM
     /// reads both operands by their strides (a transposed view is not copied) and overwrites c.
-    let product (a: Tensor) (b: Tensor) dtype buffer =
+    let product (i: int) (a: Tensor) (b: Tensor) dtype buffer =
         if buffer < 0 || a.DType <> dtype || b.DType <> dtype then Tensor.matmul a b
         else
             let m, k, n = a.Shape[0], a.Shape[1], b.Shape[1]
-            let storage = storageOf dtype buffer (m * n)
+            let result = resultOf dtype i [| m; n |] buffer
+            let storage = result.Storage
             let threads = Gemm.defaultThreads
             match a.Storage, b.Storage, storage with
             | _ when k = 0 -> Blocks.clear storage (m * n)
@@ -289,14 +319,14 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             | Storage.F64 x, Storage.F64 y, Storage.F64 c ->
                 Gemm.dgemm threads m n k x a.Offset a.Strides[0] a.Strides[1] y b.Offset b.Strides[0] b.Strides[1] c 0 n
             | _ -> invalidOp "Compile: operand dtypes differ"
-            Tensor(storage, [| m; n |], Shape.rowMajorStrides [| m; n |], 0)
+            result
 
     /// Concat of `parts` along `axis` into a planned buffer of `shape` (each part's strides read
     /// as they are; the parts cover the axis, so every element is written).
-    let joined (parts: Tensor[]) (axis: int) (shape: int[]) dtype buffer =
+    let joined (i: int) (parts: Tensor[]) (axis: int) (shape: int[]) dtype buffer =
         if buffer < 0 || parts |> Array.exists (fun p -> p.DType <> dtype) then Tensor.concat axis (List.ofArray parts)
         else
-            let out = Tensor(storageOf dtype buffer (Shape.numel shape), Array.copy shape, Shape.rowMajorStrides shape, 0)
+            let out = resultOf dtype i shape buffer
             let mutable start = 0
             for part in parts do
                 TensorOps.Layout.copyInto "concat" (TensorOps.Layout.narrow axis start part.Shape[axis] out) part
@@ -304,9 +334,11 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             out
 
     /// One fused pass over blocks: load the inputs, run the steps, store the last register.
-    let fused (values: Tensor[]) dtype (shape: int[]) (operands: float[][][]) (inputs: int[]) (steps: Micro[]) buffer =
+    let fused (i: int) dtype (shape: int[]) (inputs: int[]) (steps: Micro[]) buffer =
         let n = Shape.numel shape
-        let storage = storageOf dtype buffer n
+        let result = resultOf dtype i shape buffer
+        let storage = result.Storage
+        let operands = operands[i]
         let regs = registerBlocks
         let last = steps[steps.Length - 1].Dest
         let mutable start = 0
@@ -316,7 +348,36 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             for s in 0 .. steps.Length - 1 do Blocks.apply steps[s].Op operands[s] regs[steps[s].Dest] len
             Blocks.store regs[last] storage start len
             start <- start + len
-        Tensor(storage, Array.copy shape, Shape.rowMajorStrides shape, 0)
+        result
+
+    /// Run the program; with `times` (not null) also time each instruction into times[i] (ms).
+    let execute (env: Map<string, Tensor>) (times: float[]) =
+        let dtype = Eval.dtypeOf env
+        let cache = match constants.TryGetValue dtype with
+                    | true, c -> c
+                    | _ -> let c = Dictionary() in constants[dtype] <- c; c
+        let timed = not (isNull times)
+        for i in 0 .. code.Length - 1 do
+            let node = nodes[i]
+            let started = if timed then Diagnostics.Stopwatch.GetTimestamp() else 0L
+            values[i] <-
+                match code[i] with
+                | Input name -> Eval.lookup env name node.Shape
+                | Constant t ->
+                    match cache.TryGetValue i with
+                    | true, c -> c
+                    | _ -> let c = (if t.DType = dtype then t else Tensor.astype dtype t) in cache[i] <- c; c
+                | Kernel (Op.SumTo target, [| a |]) when Blocks.isRowSum values[a] (Array.ofList target) ->
+                    Blocks.sumRows values[a] (Array.ofList target)
+                | Kernel (Op.SumTo target, [| a |]) when Blocks.isMiddleSum values[a] (Array.ofList target) ->
+                    Blocks.sumMiddle values[a] (Array.ofList target)
+                | Kernel (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a] ]
+                | Fused (inputs, steps, _, buffer) -> fused i dtype node.Shape inputs steps buffer
+                | Product (a, b, buffer) -> product i values[a] values[b] dtype buffer
+                | Joined (parts, axis, buffer) -> joined i (parts |> Array.map (fun p -> values[p])) axis node.Shape dtype buffer
+            if timed then times[i] <- Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds
+            for dead in release[i] do values[dead] <- null   // let the collector have dead kernel outputs
+        [ for o in outputs -> values[slotOf[o.Id]] ]
 
     /// The program, one line per instruction (slot = instruction index).
     member _.Listing =
@@ -341,37 +402,12 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
 
     /// Run the program, timing each instruction: (outputs, milliseconds per listing line).
     member _.Profile(env: Map<string, Tensor>) : Tensor list * float[] =
-        let dtype = Eval.dtypeOf env
-        let cache = match constants.TryGetValue dtype with
-                    | true, c -> c
-                    | _ -> let c = Dictionary() in constants[dtype] <- c; c
-        let values : Tensor[] = Array.zeroCreate code.Length
         let times = Array.zeroCreate code.Length
-        for i in 0 .. code.Length - 1 do
-            let node = nodes[i]
-            let clock = Diagnostics.Stopwatch.StartNew()
-            values[i] <-
-                match code[i] with
-                | Input name -> Eval.lookup env name node.Shape
-                | Constant t ->
-                    match cache.TryGetValue i with
-                    | true, c -> c
-                    | _ -> let c = (if t.DType = dtype then t else Tensor.astype dtype t) in cache[i] <- c; c
-                | Kernel (Op.SumTo target, [| a |]) when Blocks.isRowSum values[a] (Array.ofList target) ->
-                    Blocks.sumRows values[a] (Array.ofList target)
-                | Kernel (Op.SumTo target, [| a |]) when Blocks.isMiddleSum values[a] (Array.ofList target) ->
-                    Blocks.sumMiddle values[a] (Array.ofList target)
-                | Kernel (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a] ]
-                | Fused (inputs, steps, _, buffer) ->
-                    fused values dtype node.Shape operands[i] inputs steps buffer
-                | Product (a, b, buffer) -> product values[a] values[b] dtype buffer
-                | Joined (parts, axis, buffer) -> joined (parts |> Array.map (fun p -> values[p])) axis node.Shape dtype buffer
-            times[i] <- clock.Elapsed.TotalMilliseconds
-            for dead in release[i] do values[dead] <- null   // let the collector have dead kernel outputs
-        [ for o in outputs -> values[slotOf[o.Id]] ], times
+        let outputs = execute env times
+        outputs, times
 
     /// Run the program; variables are read from env (checked as in Eval), constants take its dtype.
-    member this.Run(env: Map<string, Tensor>) : Tensor list = fst (this.Profile env)
+    member _.Run(env: Map<string, Tensor>) : Tensor list = execute env null
 
 /// Compile expressions into a program.
 [<RequireQualifiedAccess>]
@@ -424,8 +460,9 @@ module Compile =
         inputs.ToArray(), steps.ToArray(), registers
 
     /// Flatten the DAG of `outputs` into a program: merge sums, fuse, assign slots, plan buffers
-    /// by liveness. The program still returns the values of the original `outputs`.
-    let program (original: Expr list) : Compiled =
+    /// by liveness; with `reuseOutputs` the outputs get buffers of their own too (overwritten by
+    /// the next run). The program still returns the values of the original `outputs`.
+    let private build (reuseOutputs: bool) (original: Expr list) : Compiled =
         let outputs = SumMerge.run original
         let nodes = Order.topological outputs
         let uses = Order.useCounts nodes
@@ -473,6 +510,10 @@ module Compile =
                 match code[i] with
                 | Fused _ | Product _ | Joined _ -> Set.singleton i
                 | Kernel (Op.MatMul, _) -> Set.empty
+                // so do reductions to fewer elements (a bias gradient's SumTo) and log-softmax
+                | Kernel ((Op.Sum _ | Op.SumTo _), [| a |])
+                    when Shape.numel kept[i].Shape < Shape.numel kept[a].Shape -> Set.empty
+                | Kernel (Op.LogSoftmax _, _) -> Set.empty
                 // convolution and pooling kernels write fresh arrays too
                 | Kernel ((Op.Conv2d _ | Op.Conv2dInputGrad _ | Op.Conv2dWeightGrad _ | Op.MaxPool2d _
                           | Op.MaxPool2dIndices _ | Op.AvgPool2d _ | Op.AvgPool2dBackward _), _) -> Set.empty
@@ -480,7 +521,8 @@ module Compile =
                 | _ -> Set.empty
             for r in roots[i] do bufferEnd[r] <- max bufferEnd[r] lastUse[i]
         // plan: a fused result or a product takes a free buffer of its size, released after its
-        // last reader (never one its own inputs still use: those are released after it runs)
+        // last reader (never one its own inputs still use: those are released after it runs); an
+        // output's buffer (reuseOutputs) is never released, so no other value shares it
         let sizes = ResizeArray<int>()
         let free = Dictionary<int, Stack<int>>()
         let bufferOf = Array.create kept.Length -1
@@ -495,12 +537,13 @@ module Compile =
             if not (endsAt.ContainsKey e) then endsAt[e] <- ResizeArray()
             endsAt[e].Add i
             b
+        let planned i = reuseOutputs || bufferEnd[i] <> forever
         for i in 0 .. kept.Length - 1 do
             match code[i] with
-            | Fused (inputs, steps, registers, _) when bufferEnd[i] <> forever ->
+            | Fused (inputs, steps, registers, _) when planned i ->
                 code[i] <- Fused (inputs, steps, registers, allocate i)
-            | Product (a, b, _) when bufferEnd[i] <> forever -> code[i] <- Product (a, b, allocate i)
-            | Joined (parts, axis, _) when bufferEnd[i] <> forever -> code[i] <- Joined (parts, axis, allocate i)
+            | Product (a, b, _) when planned i -> code[i] <- Product (a, b, allocate i)
+            | Joined (parts, axis, _) when planned i -> code[i] <- Joined (parts, axis, allocate i)
             | _ -> ()
             match endsAt.TryGetValue i with
             | true, ended -> for r in ended do free[sizes[bufferOf[r]]].Push bufferOf[r]
@@ -509,3 +552,12 @@ module Compile =
         for s in 0 .. kept.Length - 1 do
             if lastUse[s] <> forever then release[lastUse[s]] <- s :: release[lastUse[s]]
         Compiled(outputs, kept, code, release, slotOf, sizes.ToArray())
+
+    /// The program of `outputs`: each run returns fresh output tensors, which survive later runs
+    /// (intermediate results live in buffers the program owns).
+    let program (outputs: Expr list) : Compiled = build false outputs
+
+    /// The program of `outputs` writing them, too, into buffers it owns: a run allocates no large
+    /// arrays, and its outputs hold their values only until the next run (so they must not be fed
+    /// back as inputs). For loops that consume the outputs at once, e.g. a training step.
+    let reusing (outputs: Expr list) : Compiled = build true outputs

@@ -110,11 +110,44 @@ module Reduce =
         let e = Elementwise.unary<ExpOp> z
         Elementwise.binary<DivOp> "softmax" e (sum [ axis ] true e)
 
-    /// logSoftmax axis x = (x − m) − log Σ exp(x − m) along `axis`.
+    /// One row of log-softmax in float64: d[i] = (x[i] − m) − log Σⱼ exp(x[j] − m), m the row's
+    /// max (0 when ±∞, as `shift`). `load j` reads element j, `store i v` writes a result.
+    let inline private logSoftmaxRow (r: int) ([<InlineIfLambda>] load: int -> float)
+                                     ([<InlineIfLambda>] store: int -> float -> unit) =
+        let mutable m = Double.NegativeInfinity
+        for j in 0 .. r - 1 do m <- Math.Max(m, load j)   // Math.Max: NaN wins, as MaxOp
+        if Double.IsInfinity m then m <- 0.0
+        let mutable total = 0.0
+        for j in 0 .. r - 1 do total <- total + Math.Exp(load j - m)
+        let lse = Math.Log total
+        for j in 0 .. r - 1 do store j ((load j - m) - lse)
+
+    /// logSoftmax axis x = (x − m) − log Σ exp(x − m) along `axis`: one pass per row of the
+    /// axis-last row-major view (no copy when `axis` is already last), in float64, each result
+    /// rounded once to x's dtype; the result is permuted back to x's axes.
     let logSoftmax (axis: int) (x: Tensor) =
-        let z = Elementwise.binary<SubOp> "logSoftmax" x (shift "logSoftmax" [ axis ] x)
-        let lse = Elementwise.unary<LogOp> (sum [ axis ] true (Elementwise.unary<ExpOp> z))
-        Elementwise.binary<SubOp> "logSoftmax" z lse
+        nonEmpty "logSoftmax" [ axis ] x
+        let ax, v, outer, r = rows "logSoftmax" [ axis ] x
+        let out =
+            match v.Storage with
+            | Storage.F32 a ->
+                let d = Array.zeroCreate<float32> (outer * r)
+                for row in 0 .. outer - 1 do
+                    let at = row * r
+                    logSoftmaxRow r (fun j -> float a[at + j]) (fun i value -> d[at + i] <- float32 value)
+                Create.ofF32 v.Shape d
+            | Storage.F64 a ->
+                let d = Array.zeroCreate<float> (outer * r)
+                for row in 0 .. outer - 1 do
+                    let at = row * r
+                    logSoftmaxRow r (fun j -> a[at + j]) (fun i value -> d[at + i] <- value)
+                Create.ofF64 v.Shape d
+        // v's axes are x's with `axis` moved last; move it back (a view)
+        let a = List.exactlyOne ax
+        if a = x.Rank - 1 then out
+        else
+            let order = Array.init (x.Rank - 1) id |> Array.insertAt a (x.Rank - 1)
+            Layout.permute order out
 
     /// sumTo shape x: the adjoint of broadcastTo — sum x over its extra leading axes and over every
     /// axis where `shape` has size 1 but x does not, then give it exactly `shape`.

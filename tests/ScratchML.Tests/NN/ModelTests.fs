@@ -31,6 +31,16 @@ let private w1FirstEpoch (dtype: DType) (rows: int) =
 [<Tests>]
 let tests =
     testList "NN.Model" [
+        test "Buffers.rows: a run of rows as a view of the data (no copy), checked like copyRows" {
+            let data = Tensor.ofArray [| 5; 4 |] (Array.init 20 float)
+            let batch = Buffers.rows data 1 3 [| 3; 2; 2 |]
+            Expect.isTrue (obj.ReferenceEquals(batch.Storage, data.Storage)) "same storage"
+            Expect.equal (Tensor.toArray batch) (Array.init 12 (fun i -> float (4 + i))) "rows 1..3"
+            let copied = Buffers.zeros DType.Float64 [| 3; 2; 2 |]
+            Buffers.copyRows data (ReadOnlySpan [| 1; 2; 3 |]) copied
+            Expect.equal (Tensor.toArray batch) (Tensor.toArray copied) "as copyRows"
+            Expect.throwsT<ArgumentException> (fun () -> Buffers.rows data 0 2 [| 2; 3 |] |> ignore) "3 numbers per row"
+        }
         test "a fixed-seed 2-8-2 tanh MLP learns XOR" {
             let model = Model.create (Sequential.mlp 2 [ 8 ] 2 Activation.Tanh) [| 2 |] DType.Float64 InitScheme.PyTorch 3
             let history = Train.fit xorOptions model xor

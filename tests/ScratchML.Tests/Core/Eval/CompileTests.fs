@@ -146,6 +146,54 @@ let tests =
                 Blocks.widen narrowed 2 back 1 n
                 Expect.equal back[1 .. n] (Array.init n (fun i -> float narrowed[2 + i])) $"widen n={n}"
         }
+        test "reusing: outputs in the program's own buffers, the same values, no large arrays per run" {
+            let x = Expr.var "x" [| 64; 300 |]
+            let w = Expr.var "w" [| 200; 300 |]
+            let h = Expr.relu (Expr.matmul x (Expr.transpose 0 1 w))
+            let loss = Expr.sumAll (h * h)
+            let outputs = loss :: Grad.grad loss [ w ]
+            let rng = SplitMix64 21UL
+            let env = Map [ "x", tensor [| 64; 300 |] (uniform rng -1.0 1.0); "w", tensor [| 200; 300 |] (uniform rng -0.1 0.1) ]
+            let program = Compile.reusing outputs
+            let first = program.Run env
+            let firstValues = first |> List.map Tensor.toArray
+            let before = System.GC.GetAllocatedBytesForCurrentThread()
+            let second = program.Run env
+            let allocated = System.GC.GetAllocatedBytesForCurrentThread() - before
+            List.zip (Eval.runMany env outputs) second |> List.iter (fun (i, c) ->
+                Expect.isTrue (Tensor.allClose 1e-12 1e-13 c i) "compiled equals interpreted")
+            Expect.equal (second |> List.map Tensor.toArray) firstValues "same values twice"
+            Expect.isTrue (obj.ReferenceEquals(first[1].Storage, second[1].Storage)) "the gradient is in the same buffer each run"
+            // the [200; 300] gradient alone is 480 kB in float64; a run now allocates only small objects
+            let listing = String.concat "\n" program.Listing
+            Expect.isLessThan allocated 60_000L $"bytes allocated by the second run:\n{listing}"
+        }
+        test "relu(x·wᵀ + b) and its gradient: the bias add runs inside relu's pass" {
+            let x = Expr.var "x" [| 4; 3 |]
+            let w = Expr.var "w" [| 5; 3 |]
+            let b = Expr.var "b" [| 5 |]
+            let loss = Expr.sumAll (Expr.tanh (Expr.relu (Expr.matmul x (Expr.transpose 0 1 w) + b)))
+            let outputs = loss :: (Grad.grad loss [ w; b ] |> List.map Simplify.run)
+            let program = Compile.program outputs
+            let listing = String.concat "\n" program.Listing
+            Expect.stringContains listing "fused[add relu]" listing
+            let rng = SplitMix64 22UL
+            let env = Map [ "x", tensor [| 4; 3 |] (uniform rng -1.0 1.0); "w", tensor [| 5; 3 |] (uniform rng -1.0 1.0)
+                            "b", tensor [| 5 |] (uniform rng -1.0 1.0) ]
+            Expect.isNone (agree outputs env) "values"
+        }
+        test "a fused pass reads a run of rows of a larger tensor (a view with an offset) in place" {
+            let x = Expr.var "x" [| 3; 4 |]
+            let whole = tensor [| 10; 4 |] (uniform (SplitMix64 23UL) -1.0 1.0)
+            let rows = Tensor.reshape [| 3; 4 |] (TensorOps.Layout.narrow 0 5 3 whole)
+            let env = Map [ "x", rows ]
+            let e = Expr.exp (Expr.sin x * 2.0)
+            Expect.isNone (agree [ e ] env) "float64"
+            let env32 = Map [ "x", Tensor.astype DType.Float32 rows ]
+            let compiled = (Compile.program [ e ]).Run env32 |> List.head |> Tensor.toArray
+            let reference = Eval.runMany env32 [ e ] |> List.head |> Tensor.toArray
+            Expect.isTrue (Array.forall2 (fun a b -> abs (a - b) < 1e-5) compiled reference) "float32"
+        }
         // sequenced: timings taken while other tests run in parallel would mean nothing
         testSequenced <| test "cheap gradient: compiled MLP loss+gradient vs forward (printed)" {
             let forward, both = cheapGradient 30
