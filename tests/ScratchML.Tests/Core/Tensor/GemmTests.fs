@@ -259,6 +259,18 @@ let tests =
                     $"threads={threads}"
             shareOnce 2 8 // the workers are free again afterwards
         }
+        testSequenced <| testCase "a split product equals the one-thread product bit for bit" (fun () ->
+            // every element keeps its tile and its order of k blocks whatever the chunks, so the
+            // thread count never changes a result (same seed → same numbers, on any machine load)
+            withSwitches None 0L (fun () ->
+                Check.One(Config.QuickThrowOnFailure.WithMaxTest(100).WithQuietOnSuccess(true),
+                          Prop.forAll (Arb.fromGen genCase) (fun case ->
+                              let run gemm threads =
+                                  let c = { case with Threads = threads }
+                                  let rng = SplitMix64(uint64 c.Seed)
+                                  let a, b = fill rng c.A.Length, fill rng c.B.Length
+                                  gemm c a b (Array.zeroCreate (c.COff + c.M * c.Ldc + 2))
+                              run sgemmCase 1 = run sgemmCase 3 && run dgemmCase 1 = run dgemmCase 2))))
         testSequenced <| test "chunked splits, k = 1, tall and wide products, on every path" {
             chunkedShapes () }
         testSequenced <| test "concurrent callers each get their own worker" {
