@@ -83,11 +83,12 @@ module Gemm =
     /// W0 size. With Task.Run a 256³ product ran slower on two threads than on one (1.3–1.8 ms
     /// against 0.37); with persistent workers and a fixed half each it still measured slower
     /// (18 GFLOP/s float64 in one W0 run; in a loaded harness, 10–20 ms calls whenever a worker
-    /// started its half and then lost its core), so the split started above 320³. Now rows are shared
-    /// in chunks (GemmWorkers.share) and each thread packs B once, so a late worker just takes
-    /// fewer chunks: on a machine with load average 40 (the worker rarely got a core) 256³ split
-    /// calls ran within 5–10% of one thread (median of 100, interleaved), and a free second core
-    /// can take half the product, less one duplicated packing of B (~4% of it).
+    /// started its half and then lost its core), so the split started above 320³. Now the rows
+    /// are shared in chunks (GemmWorkers.share), each thread packing B once: a late worker takes
+    /// fewer chunks. On a machine with load average 40 (the worker rarely got a core) 256³ split
+    /// calls ran within 5–10% of one thread (median of 100, interleaved). With a free second
+    /// core each thread does half the rows plus its own packing of B, a few % of the product:
+    /// ~1.9× expected, not yet measured (the second core was never free while this was written).
     let mutable internal parallelThreshold = 256L * 256L * 256L
 
     /// Columns of B per packed block (see the block sizes below); only matters beyond n = 4080.
@@ -120,7 +121,8 @@ module Gemm =
                 let kc = min kcMax (k - pc)
                 let add = pc > 0
                 if not (packed && n <= ncMax && k <= kcMax) then
-                    GemmPack.packB vector nr kc nc (NativePtr.add b (pc * bRs + jc * bCs)) bRs bCs bp
+                    let bBlock = NativePtr.add b (pc * bRs + jc * bCs)
+                    GemmPack.packB vector nr kc nc bBlock bRs bCs bp
                 for ic in 0 .. mcMax .. m - 1 do
                     let mc = min mcMax (m - ic)
                     let aBlock = NativePtr.add a (ic * aRs + pc * aCs)

@@ -17,8 +17,8 @@
 /// running (worker) or pending → taken back (caller), decided by one compare-and-swap. A late
 /// worker thus costs the caller nothing, and a worker descheduled mid-chunk holds up only that
 /// one chunk, the others being done by the caller meanwhile (with fixed halves it held up half
-/// the product: in a loaded harness, 256³ float64 calls waited 10–20 ms for a worker that had
-/// started its half and then lost its core).
+/// the product: in a loaded harness, 256³ calls waited 10–20 ms for a worker that had started
+/// its half and then lost its core).
 namespace ScratchML
 
 open System.Diagnostics
@@ -66,7 +66,8 @@ type internal GemmWorker() =
             // Stay awake for a moment after a job: the next product's hand-off then costs a
             // memory read instead of a futex wake (tens of microseconds in a VM). Not after a
             // job taken back: the worker came too late, so its core is contended; sleep at once.
-            if ranLast then spinUntil (fun () -> Volatile.Read(&state) = Pending) spinTicks |> ignore
+            if ranLast then
+                spinUntil (fun () -> Volatile.Read(&state) = Pending) spinTicks |> ignore
             wake.Wait()
             wake.Reset()
             ranLast <- Interlocked.CompareExchange(&state, Running, Pending) = Pending
@@ -127,7 +128,7 @@ module internal GemmWorkers =
     /// means a worker that starts late, or is descheduled, just does fewer chunks, while the
     /// caller never waits for a chunk nobody has started: once the caller runs out of chunks, a
     /// worker that has not begun is taken back (it has nothing left to do), and one that has is
-    /// joined — the wait is at most the rest of one chunk. Returns when every chunk has ended,
+    /// joined: it holds at most one chunk, in progress. Returns when every chunk has ended,
     /// rethrowing the first exception, if any.
     let share (threads: int) (count: int) (work: bool -> int -> unit) =
         let next = ref -1 // the last chunk claimed
