@@ -79,14 +79,21 @@ module Gemm =
         | _ -> [ GemmPath.Avx512; GemmPath.Avx2 ] |> List.tryFind supports
                |> Option.defaultValue GemmPath.Portable
 
-    /// Below this many multiply-adds (m·n·k) a product stays on one thread. With Task.Run a
-    /// 256³ product ran slower on two threads than on one (1.3–1.8 ms against 0.37). The
-    /// persistent workers (GemmWorkers.fs) made a split 256³ float32 product reach up to 178
-    /// GFLOP/s in a helper's harness when the other core was free, but in W0 on the quiet
-    /// machine (2026-11-25, back-to-back calls) the split 256³ ran at 88 GFLOP/s float32 and
-    /// 18 float64 against 99 and 51 on one thread. So the split starts above 320³ again: n = 256
-    /// stays on one core, n ≥ 512 uses both (201 / 100 GFLOP/s measured in the same run).
-    let mutable internal parallelThreshold = 320L * 320L * 320L
+    /// Below this many multiply-adds (m·n·k) a product stays on one thread: 256³, the smallest
+    /// W0 size. With Task.Run a 256³ product ran slower on two threads than on one (1.3–1.8 ms
+    /// against 0.37); with persistent workers and a fixed half each it still measured slower
+    /// (18 GFLOP/s float64 in one W0 run; in a loaded harness, 10–20 ms calls whenever a worker
+    /// started its half and then lost its core), so the split started above 320³. Now the rows
+    /// are shared in chunks (GemmWorkers.share), each thread packing B once: a late worker takes
+    /// fewer chunks. On a machine with load average 40 (the worker rarely got a core) 256³ split
+    /// calls ran within 5–10% of one thread (median of 100, interleaved). With a free second
+    /// core each thread does half the rows plus its own packing of B, a few % of the product:
+    /// ~1.9× expected, not yet measured (the second core was never free while this was written).
+    let mutable internal parallelThreshold = 256L * 256L * 256L
+
+    /// Columns of B per packed block (see the block sizes below); only matters beyond n = 4080.
+    [<Literal>]
+    let private NC = 4080
 
     let inline private roundUp x step = (x + step - 1) / step * step
 
@@ -94,9 +101,11 @@ module Gemm =
     /// `tile kc aPanel bPanel c ldc add` (add = false on the first k block: C is overwritten).
     /// Edge tiles (m or n not a multiple of MR or NR) are computed into a scratch tile, and only
     /// their valid mr×nr corner is copied to C: C is never written outside its m×n block.
+    /// `packed` says this thread's workspace already holds this very B, packed for an earlier
+    /// chunk of rows of the same product; it is used only when B is one block (k ≤ KC, n ≤ NC).
     let inline private serial vector (mr: int) (nr: int) (kcMax: int) (mcMax: int) (ncMax: int) tile
-                              m n k (a: nativeptr< ^T>) aRs aCs (b: nativeptr< ^T>) bRs bCs
-                              (c: nativeptr< ^T>) (ldc: int) =
+                              (packed: bool) m n k (a: nativeptr< ^T>) aRs aCs (b: nativeptr< ^T>)
+                              bRs bCs (c: nativeptr< ^T>) (ldc: int) =
         // a packed B block holds nc columns rounded UP to whole NR panels: NC = 4080 is a
         // multiple of the AVX2 NR (16) but not of the AVX-512 NR32 (32), so the block must be
         // sized from the rounded width, not from NC (it overran into the next pinned array).
@@ -111,7 +120,9 @@ module Gemm =
             for pc in 0 .. kcMax .. k - 1 do
                 let kc = min kcMax (k - pc)
                 let add = pc > 0
-                GemmPack.packB vector nr kc nc (NativePtr.add b (pc * bRs + jc * bCs)) bRs bCs bp
+                if not (packed && n <= ncMax && k <= kcMax) then
+                    let bBlock = NativePtr.add b (pc * bRs + jc * bCs)
+                    GemmPack.packB vector nr kc nc bBlock bRs bCs bp
                 for ic in 0 .. mcMax .. m - 1 do
                     let mc = min mcMax (m - ic)
                     let aBlock = NativePtr.add a (ic * aRs + pc * aCs)
@@ -151,30 +162,34 @@ module Gemm =
         checkOperand "b" bLen bOff k n bRs bCs
         checkOperand "c" cLen cOff m n ldc 1
 
-    /// Split C into `parts` disjoint blocks of whole tiles — rows when m ≥ n, else columns —
-    /// and run `block (i0, rows, j0, cols)` on each, the first on the calling thread and the
-    /// others on persistent workers (GemmWorkers.fs). The blocks share reads of A and B but never
-    /// a write, so no locking is needed; each thread packs its own panels (duplicated packing is
-    /// O(k·n), small beside the O(m·n·k) product).
-    let private split threads (mr: int) (nr: int) m n k (block: int * int * int * int -> unit) =
+    /// Split C into disjoint chunks of whole tiles — rows when m ≥ n, else columns — and run
+    /// `block packed (i0, rows, j0, cols)` on each, shared between the calling thread and
+    /// persistent workers (GemmWorkers.share). The chunks share reads of A and B but never a
+    /// write, so no locking is needed. Each thread packs B itself; when B is a single block
+    /// (k ≤ kcMax, n ≤ NC, and chunks of rows), a thread's later chunks reuse its packed B
+    /// (`packed` = true), so rows are cut into ~3 chunks per thread, which lets a late worker take
+    /// fewer. Otherwise every chunk would pack B again, so there is one chunk per thread.
+    let private split threads (mr: int) (nr: int) (kcMax: int) m n k block =
         let parts =
             if threads <= 1 || int64 m * int64 n * int64 k < parallelThreshold then 1
             elif m >= n then min threads ((m + mr - 1) / mr)
             else min threads ((n + nr - 1) / nr)
         if parts = 1 then
-            block (0, m, 0, n)
+            block false (0, m, 0, n)
         else
-            let size, step = (if m >= n then m, mr else n, nr)
-            let chunk = roundUp ((size + parts - 1) / parts) step
-            [ for s in 0 .. chunk .. size - 1 ->
+            let byRows = m >= n
+            let reuse = byRows && k <= kcMax && n <= NC
+            let size, step = (if byRows then m, mr else n, nr)
+            let pieces = if reuse then 3 * parts else parts
+            let chunk = roundUp ((size + pieces - 1) / pieces) step
+            GemmWorkers.share parts ((size + chunk - 1) / chunk) (fun first i ->
+                let s = i * chunk
                 let len = min chunk (size - s)
-                let range = if m >= n then (s, len, 0, n) else (0, m, s, len)
-                fun () -> block range ]
-            |> GemmWorkers.runAll
+                block (reuse && not first) (if byRows then (s, len, 0, n) else (0, m, s, len)))
 
     /// The public entry for one dtype: check, handle k = 0, pin, split, run `serial` per block.
     let inline private gemm threads m n k (a: ^T[]) aOff aRs aCs (b: ^T[]) bOff bRs bCs
-                            (c: ^T[]) cOff ldc (mr, nr, run) =
+                            (c: ^T[]) cOff ldc (mr, nr, kc, run) =
         checkArgs threads m n k a.Length aOff aRs aCs b.Length bOff bRs bCs c.Length cOff ldc
         if m > 0 && n > 0 then
             if k = 0 then // an empty sum: C = 0
@@ -187,11 +202,11 @@ module Gemm =
                 // nativeints cross into the worker closures; each block offsets its own views
                 let pa, pb = NativePtr.toNativeInt pa, NativePtr.toNativeInt pb
                 let pc = NativePtr.toNativeInt pc
-                split threads mr nr m n k (fun (i0, rows, j0, cols) ->
+                split threads mr nr kc m n k (fun packed (i0, rows, j0, cols) ->
                     let a0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pa) (aOff + i0 * aRs)
                     let b0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pb) (bOff + j0 * bCs)
                     let c0 = NativePtr.add (NativePtr.ofNativeInt< ^T> pc) (cOff + i0 * ldc + j0)
-                    run rows cols k a0 aRs aCs b0 bRs bCs c0 ldc)
+                    run packed rows cols k a0 aRs aCs b0 bRs bCs c0 ldc)
 
     // Block sizes. This machine is an AMD Zen 4 core: 32 KiB L1d, 1 MiB L2, a 32 MiB L3 shared.
     // AVX2 path (6×16 float32, 6×8 float64 tiles), tuned on Zen 3 (512 KiB L2):
@@ -223,53 +238,52 @@ module Gemm =
     let private KC64Z = 256
     [<Literal>]
     let private MC64Z = 48
-    [<Literal>]
-    let private NC = 4080
-
-    // One named, fully optimised method per path and dtype: the JIT compiles the loop nest at
-    // full optimisation on the first call instead of starting from unoptimised code (tiering),
-    // which a 0.3 ms product would otherwise spend its first ~100 calls in.
+    // One named method per path and dtype, so the JIT compiles each loop nest for its kernel.
+    // The AggressiveOptimization attribute asks for full optimisation on the first call, but the
+    // F# compiler (10.0) does not emit that flag (MethodImplementationFlags reads "IL"), so these
+    // methods and the kernels start in tier 0 like any other and are recompiled after ~30 calls
+    // plus ~100 ms; the attribute stays so they are skipped by tiering once the compiler emits it.
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-    let private serial32Avx512 m n k a aRs aCs b bRs bCs c ldc =
+    let private serial32Avx512 packed m n k a aRs aCs b bRs bCs c ldc =
         serial true GemmKernelsAvx512.MR GemmKernelsAvx512.NR32 KC32Z MC32Z NC
-            GemmKernelsAvx512.tile32 m n k a aRs aCs b bRs bCs c ldc
+            GemmKernelsAvx512.tile32 packed m n k a aRs aCs b bRs bCs c ldc
 
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-    let private serial32Avx2 m n k a aRs aCs b bRs bCs c ldc =
-        serial true GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC GemmKernels.tile32Avx
+    let private serial32Avx2 packed m n k a aRs aCs b bRs bCs c ldc =
+        serial true GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC GemmKernels.tile32Avx packed
             m n k a aRs aCs b bRs bCs c ldc
 
-    let private serial32Portable m n k a aRs aCs b bRs bCs c ldc =
-        serial false GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC GemmKernels.tile32Scalar
+    let private serial32Portable packed m n k a aRs aCs b bRs bCs c ldc =
+        serial false GemmKernels.MR GemmKernels.NR32 KC32 MC32 NC GemmKernels.tile32Scalar packed
             m n k a aRs aCs b bRs bCs c ldc
 
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-    let private serial64Avx512 m n k a aRs aCs b bRs bCs c ldc =
+    let private serial64Avx512 packed m n k a aRs aCs b bRs bCs c ldc =
         serial true GemmKernelsAvx512.MR GemmKernelsAvx512.NR64 KC64Z MC64Z NC
-            GemmKernelsAvx512.tile64 m n k a aRs aCs b bRs bCs c ldc
+            GemmKernelsAvx512.tile64 packed m n k a aRs aCs b bRs bCs c ldc
 
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-    let private serial64Avx2 m n k a aRs aCs b bRs bCs c ldc =
-        serial true GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC GemmKernels.tile64Avx
+    let private serial64Avx2 packed m n k a aRs aCs b bRs bCs c ldc =
+        serial true GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC GemmKernels.tile64Avx packed
             m n k a aRs aCs b bRs bCs c ldc
 
-    let private serial64Portable m n k a aRs aCs b bRs bCs c ldc =
-        serial false GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC GemmKernels.tile64Scalar
+    let private serial64Portable packed m n k a aRs aCs b bRs bCs c ldc =
+        serial false GemmKernels.MR GemmKernels.NR64 KC64 MC64 NC GemmKernels.tile64Scalar packed
             m n k a aRs aCs b bRs bCs c ldc
 
-    /// The float32 path: (MR, NR, one thread's product with that path's kernel and blocks).
+    /// The float32 path: (MR, NR, KC, one thread's product with that path's kernel and blocks).
     let private kernel32 path =
         match path with
-        | GemmPath.Avx512 -> GemmKernelsAvx512.MR, GemmKernelsAvx512.NR32, serial32Avx512
-        | GemmPath.Avx2 -> GemmKernels.MR, GemmKernels.NR32, serial32Avx2
-        | GemmPath.Portable -> GemmKernels.MR, GemmKernels.NR32, serial32Portable
+        | GemmPath.Avx512 -> GemmKernelsAvx512.MR, GemmKernelsAvx512.NR32, KC32Z, serial32Avx512
+        | GemmPath.Avx2 -> GemmKernels.MR, GemmKernels.NR32, KC32, serial32Avx2
+        | GemmPath.Portable -> GemmKernels.MR, GemmKernels.NR32, KC32, serial32Portable
 
-    /// The float64 path: (MR, NR, one thread's product with that path's kernel and blocks).
+    /// The float64 path: (MR, NR, KC, one thread's product with that path's kernel and blocks).
     let private kernel64 path =
         match path with
-        | GemmPath.Avx512 -> GemmKernelsAvx512.MR, GemmKernelsAvx512.NR64, serial64Avx512
-        | GemmPath.Avx2 -> GemmKernels.MR, GemmKernels.NR64, serial64Avx2
-        | GemmPath.Portable -> GemmKernels.MR, GemmKernels.NR64, serial64Portable
+        | GemmPath.Avx512 -> GemmKernelsAvx512.MR, GemmKernelsAvx512.NR64, KC64Z, serial64Avx512
+        | GemmPath.Avx2 -> GemmKernels.MR, GemmKernels.NR64, KC64, serial64Avx2
+        | GemmPath.Portable -> GemmKernels.MR, GemmKernels.NR64, KC64, serial64Portable
 
     /// C[m×n] = A[m×k]·B[k×n] in float32 (C overwritten): cᵢⱼ = Σₚ aᵢₚ·bₚⱼ with
     /// aᵢₚ = a[aOff + i·aRs + p·aCs], bₚⱼ = b[bOff + p·bRs + j·bCs], cᵢⱼ = c[cOff + i·ldc + j].

@@ -128,9 +128,16 @@ module internal GemmPack =
                                  (step: int) (dst: nativeptr< ^T>) dstStride =
         if step = 1 then
             let bytes = uint32 (count * sizeof< ^T>)
-            for p in 0 .. len - 1 do
-                let target = NativePtr.toVoidPtr (NativePtr.add dst (p * dstStride))
-                Unsafe.CopyBlockUnaligned(target, NativePtr.toVoidPtr (NativePtr.add src (p * stride)), bytes)
+            let at p = NativePtr.toVoidPtr (NativePtr.add src (p * stride))
+            let into p = NativePtr.toVoidPtr (NativePtr.add dst (p * dstStride))
+            // a full panel line is 64 or 128 bytes: with the size a constant, the JIT copies it
+            // with 1–2 vector moves instead of calling memmove (3% of a 1024³ product).
+            if bytes = 128u then
+                for p in 0 .. len - 1 do Unsafe.CopyBlockUnaligned(into p, at p, 128u)
+            elif bytes = 64u then
+                for p in 0 .. len - 1 do Unsafe.CopyBlockUnaligned(into p, at p, 64u)
+            else
+                for p in 0 .. len - 1 do Unsafe.CopyBlockUnaligned(into p, at p, bytes)
         else
             for p in 0 .. len - 1 do
                 let line = NativePtr.add src (p * stride)

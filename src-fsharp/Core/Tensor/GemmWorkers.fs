@@ -1,5 +1,5 @@
 /// Persistent helper threads for splitting one GEMM over several cores.
-/// Layer: Tensor (no dependencies). Read next: Gemm.fs (`split` hands blocks of C to these).
+/// Layer: Tensor (no dependencies). Read next: Gemm.fs (`split` hands chunks of C to these).
 ///
 /// Why not `Task.Run`: a product of 256³ takes ~0.3 ms on one core, so the hand-off to a second
 /// core must cost a few microseconds, not tens. A thread-pool task may land on any pool thread
@@ -11,9 +11,14 @@
 /// awake, while an idle library costs no CPU.
 ///
 /// On a busy machine the worker may not get a core for milliseconds. Waiting for it would make
-/// the split product slower than no split, so a caller that has finished its own share takes
-/// back any job its worker has not started yet and runs it itself: a job is pending → running
-/// (worker) or pending → taken back (caller), decided by one compare-and-swap.
+/// the split product slower than no split, so the work is not cut in fixed halves: C is cut into
+/// a few chunks that the caller and the worker claim one at a time (`share`), and a caller that
+/// finds no chunk left takes back a job its worker has not started yet: a job is pending →
+/// running (worker) or pending → taken back (caller), decided by one compare-and-swap. A late
+/// worker thus costs the caller nothing, and a worker descheduled mid-chunk holds up only that
+/// one chunk, the others being done by the caller meanwhile (with fixed halves it held up half
+/// the product: in a loaded harness, 256³ calls waited 10–20 ms for a worker that had started
+/// its half and then lost its core).
 namespace ScratchML
 
 open System.Diagnostics
@@ -48,19 +53,28 @@ type internal GemmWorker() =
     [<Literal>]
     static let TakenBack = 3
 
+    /// Spin until `isDone ()` or `ticks` have passed; true if done.
+    static let spinUntil (isDone: unit -> bool) (ticks: int64) =
+        let until = Stopwatch.GetTimestamp() + ticks
+        while not (isDone ()) && Stopwatch.GetTimestamp() < until do
+            Thread.SpinWait 20
+        isDone ()
+
     let loop () =
+        let mutable ranLast = false
         while true do
             // Stay awake for a moment after a job: the next product's hand-off then costs a
-            // memory read instead of a futex wake (tens of microseconds in a VM).
-            let awakeUntil = Stopwatch.GetTimestamp() + spinTicks
-            while Volatile.Read(&state) <> Pending && Stopwatch.GetTimestamp() < awakeUntil do
-                Thread.SpinWait 20
+            // memory read instead of a futex wake (tens of microseconds in a VM). Not after a
+            // job taken back: the worker came too late, so its core is contended; sleep at once.
+            if ranLast then
+                spinUntil (fun () -> Volatile.Read(&state) = Pending) spinTicks |> ignore
             wake.Wait()
             wake.Reset()
-            if Interlocked.CompareExchange(&state, Running, Pending) = Pending then
+            ranLast <- Interlocked.CompareExchange(&state, Running, Pending) = Pending
+            if ranLast then
                 try job () with e -> error <- ExceptionDispatchInfo.Capture e
                 finished.Set()
-            else // the caller ran the job itself: nothing to do but become free again
+            else // the caller took the job back: nothing to do but become free again
                 job <- ignore
                 Volatile.Write(&claimed, 0)
 
@@ -79,13 +93,15 @@ type internal GemmWorker() =
         finished.Reset()
         wake.Set() // a full fence: the worker sees `job`, `error` and `state` as written above
 
-    /// True if the job had not started and now never will: the caller must run it itself
-    /// (the worker releases itself when it wakes). False if the worker is running it.
+    /// True if the job had not started and now never will (the worker releases itself when it
+    /// wakes). False if the worker is running it or has run it.
     member _.TryTakeBack() = Interlocked.CompareExchange(&state, TakenBack, Pending) = Pending
 
     /// Wait for the job and release the worker; the job's exception if it threw, else null.
     member _.Join() : ExceptionDispatchInfo =
-        finished.Wait()
+        // The job is running and about as long as a chunk: spin for it a while rather than
+        // sleep at once, since a futex wake-up would add tens of microseconds to every product.
+        if not (spinUntil (fun () -> finished.IsSet) spinTicks) then finished.Wait()
         let thrown = error
         job <- ignore
         Volatile.Write(&claimed, 0)
@@ -106,20 +122,34 @@ module internal GemmWorkers =
                 pool.Add worker
                 worker)
 
-    /// Run every job, the first on the calling thread and the others on claimed workers;
-    /// return when all have finished (rethrowing the first exception, if any).
-    let runAll (jobs: (unit -> unit) list) =
-        match jobs with
-        | [] -> ()
-        | [ only ] -> only ()
-        | first :: others ->
-            let workers = others |> List.map (fun work -> let w = claim () in w.Start work; w)
-            let attempt (work: unit -> unit) =
-                try work (); null with e -> ExceptionDispatchInfo.Capture e
-            let mine = attempt first
-            // a job no worker has started yet is run here; a started one is joined. Every job
-            // ends before rethrowing: none may still be writing into C after we return.
-            let theirs =
-                List.zip workers others
-                |> List.map (fun (w, work) -> if w.TryTakeBack() then attempt work else w.Join())
+    /// Run `work first i` once for every chunk i = 0 … count−1 on up to `threads` threads: the
+    /// caller and threads−1 claimed workers each take the next unclaimed chunk (one atomic
+    /// increment) until none is left; `first` is true on a thread's first chunk. Dynamic sharing
+    /// means a worker that starts late, or is descheduled, just does fewer chunks, while the
+    /// caller never waits for a chunk nobody has started: once the caller runs out of chunks, a
+    /// worker that has not begun is taken back (it has nothing left to do), and one that has is
+    /// joined: it holds at most one chunk, in progress. Returns when every chunk has ended,
+    /// rethrowing the first exception, if any.
+    let share (threads: int) (count: int) (work: bool -> int -> unit) =
+        let next = ref -1 // the last chunk claimed
+        let drain () =
+            let mutable first = true
+            let mutable i = Interlocked.Increment &next.contents
+            while i < count do
+                work first i
+                first <- false
+                i <- Interlocked.Increment &next.contents
+        let attempt () =
+            try drain (); null with e -> ExceptionDispatchInfo.Capture e
+        if threads <= 1 || count <= 1 then
+            drain ()
+        else
+            let workers =
+                [ for _ in 2 .. min threads count ->
+                    let w = claim ()
+                    w.Start drain // the worker captures what its job throws; Join returns it
+                    w ]
+            let mine = attempt ()
+            // every chunk is claimed now: a worker not yet started has nothing to do
+            let theirs = workers |> List.map (fun w -> if w.TryTakeBack() then null else w.Join())
             mine :: theirs |> List.tryFind (isNull >> not) |> Option.iter (fun e -> e.Throw())

@@ -1,6 +1,6 @@
 /// Gemm.sgemm / Gemm.dgemm against the naive triple loop cᵢⱼ = Σₚ aᵢₚ·bₚⱼ (computed in float64).
 /// Random shapes (1-sized, not multiples of the 6×16 / 6×8 / 12×32 / 12×16 tiles), row-major,
-/// transposed and strided views with offsets, threads 1 and 2, and every kernel path this
+/// transposed and strided views with offsets, threads 1–3, and every kernel path this
 /// processor has (AVX-512, AVX2, portable), which must also agree with each other.
 module ScratchML.Tests.Core.Tensor.GemmTests
 
@@ -49,7 +49,7 @@ let genCase =
         let! b = genView k n
         let! cOff = Gen.choose (0, 3)
         let! ldcPad = Gen.choose (0, 3)
-        let! threads = Gen.elements [ 1; 2 ]
+        let! threads = Gen.elements [ 1; 2; 3 ]
         let! seed = Gen.choose (0, Int32.MaxValue)
         return { M = m; N = n; K = k; A = a; B = b; COff = cOff; Ldc = n + ldcPad
                  Threads = threads; Seed = seed }
@@ -180,6 +180,34 @@ let concurrentCallers () =
         for t in results do
             Expect.allEqual t.Result true "every concurrent product is right")
 
+/// GemmWorkers.share with every chunk counting its runs: each must run exactly once, and
+/// `first` must be true on exactly one chunk per thread that took part (at most `threads`).
+let shareOnce threads count =
+    let runs = Array.zeroCreate<int> count
+    let mutable firsts = 0
+    GemmWorkers.share threads count (fun first i ->
+        System.Threading.Interlocked.Increment &runs[i] |> ignore
+        if first then System.Threading.Interlocked.Increment &firsts |> ignore)
+    Expect.allEqual runs 1 $"every chunk once (threads={threads}, count={count})"
+    if count > 0 then
+        Expect.isTrue (firsts >= 1 && firsts <= min threads count)
+            $"one first chunk per thread, got {firsts} (threads={threads}, count={count})"
+
+/// Products split into chunks of rows (k ≤ KC and n ≤ NC: each thread packs B once and reuses it)
+/// or not (k just beyond KC, or wide: chunks of columns), k = 1, tall and wide, on every path.
+let chunkedShapes () =
+    let shapes =
+        [ 151, 40, 100; 300, 5, 1; 5, 300, 7; 97, 64, 256; 97, 64, 257; 64, 64, 385 ]
+    for path in paths do
+        withSwitches (Some path) 0L (fun () ->
+            for threads in [ 2; 3 ] do
+                for m, n, k in shapes do
+                    for ta, tb in [ false, false; true, true ] do
+                        let c = big m n k ta tb threads (m + n + k)
+                        let what = $"path={path} threads={threads} {m}x{n}x{k} ta={ta} tb={tb}"
+                        Expect.isTrue (check eps32 sgemmCase c) $"sgemm {what}"
+                        Expect.isTrue (check eps64 dgemmCase c) $"dgemm {what}")
+
 [<Tests>]
 let tests =
     testList "Tensor.Gemm" [
@@ -216,6 +244,35 @@ let tests =
                     Expect.isTrue (check eps32 sgemmCase c) $"sgemm path={path}"
                     Expect.isTrue (check eps64 dgemmCase c) $"dgemm path={path}")
         }
+        testSequenced <| test "share runs every chunk exactly once, on 1–4 threads" {
+            for _ in 1..20 do
+                for threads in 1..4 do
+                    for count in 0..13 do
+                        shareOnce threads count
+        }
+        testSequenced <| test "share rethrows a chunk's exception once every thread has stopped" {
+            for threads in 1..3 do
+                Expect.throwsT<InvalidOperationException>
+                    (fun () ->
+                        GemmWorkers.share threads 8 (fun _ i ->
+                            if i = 3 then invalidOp "chunk 3 fails"))
+                    $"threads={threads}"
+            shareOnce 2 8 // the workers are free again afterwards
+        }
+        testSequenced <| testCase "a split product equals the one-thread product bit for bit" (fun () ->
+            // every element keeps its tile and its order of k blocks whatever the chunks, so the
+            // thread count never changes a result (same seed → same numbers, on any machine load)
+            withSwitches None 0L (fun () ->
+                Check.One(Config.QuickThrowOnFailure.WithMaxTest(100).WithQuietOnSuccess(true),
+                          Prop.forAll (Arb.fromGen genCase) (fun case ->
+                              let run gemm threads =
+                                  let c = { case with Threads = threads }
+                                  let rng = SplitMix64(uint64 c.Seed)
+                                  let a, b = fill rng c.A.Length, fill rng c.B.Length
+                                  gemm c a b (Array.zeroCreate (c.COff + c.M * c.Ldc + 2))
+                              run sgemmCase 1 = run sgemmCase 3 && run dgemmCase 1 = run dgemmCase 2))))
+        testSequenced <| test "chunked splits, k = 1, tall and wide products, on every path" {
+            chunkedShapes () }
         testSequenced <| test "concurrent callers each get their own worker" {
             concurrentCallers () }
         test "k = 0 gives zeros" {
