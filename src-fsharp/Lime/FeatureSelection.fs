@@ -31,7 +31,8 @@ module FeatureSelection =
     /// forward_selection: rounds = min(numFeatures, d); per round the strictly best weighted R²
     /// of Ridge(α=0) on used + [f] wins (start −1e8, so the lowest index wins ties). The fits share
     /// `problem` (prepared on every column of x).
-    let forward (problem: WeightedRidge.Problem) (x: float[,]) (y: float[]) (w: float[]) (numFeatures: int) =
+    let forward (problem: WeightedRidge.Problem) (x: float[,]) (y: float[]) (w: float[])
+                (numFeatures: int) =
         let d = Array2D.length2 x
         let used = ResizeArray<int>()
         for _ in 1 .. min numFeatures d do

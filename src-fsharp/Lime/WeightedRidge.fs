@@ -111,7 +111,8 @@ module WeightedRidge =
     /// Solve (G + αI)β = b by Cholesky (LAPACK dpotrf/dpotrs); None when G + αI is not
     /// numerically positive definite. G is not modified.
     let private choleskyRidge (alpha: float) (g: float[,]) (b: float[]) =
-        let a = Array2D.init b.Length b.Length (fun r c -> if r = c then g[r, c] + alpha else g[r, c])
+        let k = b.Length
+        let a = Array2D.init k k (fun r c -> if r = c then g[r, c] + alpha else g[r, c])
         Numerics.cholesky a |> Option.map (fun l -> Numerics.choleskySolve l b)
 
     /// Solve (ZᵀZ + αI)β = Zᵀy as scikit-learn's "cholesky" solver does: Cholesky of the normal
@@ -173,6 +174,7 @@ module WeightedRidge =
     let fitSubset (alpha: float) (problem: Problem) (positions: int[]) : RidgeModel =
         let k, n = positions.Length, problem.Target.Length
         let means = positions |> Array.map (fun p -> problem.Means[p])
+        let subsetZ () = positions |> Array.map (fun p -> problem.Z[p])
         let beta =
             if k = 0 then [||]
             elif k <= n then
@@ -180,15 +182,15 @@ module WeightedRidge =
                 let sub = Array2D.init k k (fun r c -> g[positions[r], positions[c]])
                 match choleskyRidge alpha sub (positions |> Array.map (fun p -> problem.Zt[p])) with
                 | Some beta -> beta
-                | None -> solve alpha (positions |> Array.map (fun p -> problem.Z[p])) problem.Target
-            else solve alpha (positions |> Array.map (fun p -> problem.Z[p])) problem.Target
+                | None -> solve alpha (subsetZ ()) problem.Target
+            else solve alpha (subsetZ ()) problem.Target
         let mutable dot = 0.0
         for j in 0 .. beta.Length - 1 do dot <- dot + means[j] * beta[j]
         { Intercept = problem.YMean - dot
           Coef = beta
           Columns = positions |> Array.map (fun p -> problem.Columns[p]) }
 
-    /// Fit Ridge(alpha) with sample weights w on the given columns of x (`fitSubset` on all of them).
+    /// Fit Ridge(alpha) with sample weights w on the given columns of x: `fitSubset` on all of them.
     let fit (alpha: float) (x: float[,]) (columns: int[]) (y: float[]) (w: float[]) : RidgeModel =
         fitSubset alpha (prepare x columns y w) (Array.init columns.Length id)
 

@@ -242,15 +242,17 @@ module Discretizer =
             let mutable v = horner4 tailNumerator near / horner4 tailDenominator near
             if isNear.ExtractMostSignificantBits() <> 0xFu then
                 let far = r - Vector256.Create 5.0
-                v <- Vector256.ConditionalSelect(isNear, v, horner4 farNumerator far / horner4 farDenominator far)
-            Vector256.ConditionalSelect(isCentral, central, Vector256.ConditionalSelect(isLower, -v, v))
+                let farV = horner4 farNumerator far / horner4 farDenominator far
+                v <- Vector256.ConditionalSelect(isNear, v, farV)
+            let tail = Vector256.ConditionalSelect(isLower, -v, v)
+            Vector256.ConditionalSelect(isCentral, central, tail)
 
     /// Φ⁻¹ of every element of p, in place, four at a time (callers pad p to a multiple of 4).
     let normalQuantiles (p: Span<float>) =
         if p.Length % 4 <> 0 then invalidArg "p" $"length {p.Length} is not a multiple of 4"
         for i in 0 .. 4 .. p.Length - 1 do
             let group = p.Slice(i, 4)
-            let z = normalQuantile4 (Vector256.Create<float>(Span.op_Implicit group : ReadOnlySpan<float>))
+            let z = normalQuantile4 (Vector256.Create<float>(Span.op_Implicit group: ReadOnlySpan<float>))
             z.CopyTo group
 
     /// A sampler of N(0,1) truncated to [a, b] by inversion of the CDF: u ∈ [0, 1) ↦

@@ -181,7 +181,8 @@ module Tabular =
                 let cumulative = Array.scan (+) 0.0 freqs |> Array.tail
                 let m = values.Length - 1
                 { Values = values
-                  Thresholds = Array.init ((m + 3) / 4 * 4) (fun c -> if c < m then cumulative[c] else infinity)
+                  Thresholds =
+                    Array.init ((m + 3) / 4 * 4) (fun c -> if c < m then cumulative[c] else infinity)
                   Indicator = values |> Array.map (fun v -> if v = firstRow[j] then 1.0 else 0.0)
                   Bins = bins }
             | None -> { Values = null; Thresholds = null; Indicator = null; Bins = null })
@@ -206,7 +207,8 @@ module Tabular =
             let dataRow = MemoryMarshal.CreateSpan(&data[i, 0], d)
             let inverseRow = MemoryMarshal.CreateSpan(&inverse[i, 0], d)
             // Per column: the CDF value to invert (½ where there is none) and the chosen bin.
-            let probabilities = Span<float>(NativePtr.toVoidPtr (NativePtr.stackalloc<float> padded), padded)
+            let probabilities =
+                Span<float>(NativePtr.toVoidPtr (NativePtr.stackalloc<float> padded), padded)
             let chosen = Span<int>(NativePtr.toVoidPtr (NativePtr.stackalloc<int> d), d)
             probabilities.Fill 0.5
             for j in 0 .. d - 1 do
@@ -226,7 +228,8 @@ module Tabular =
             Discretizer.normalQuantiles probabilities
             for j in 0 .. d - 1 do
                 let bins = plans[j].Bins
-                if not (isNull bins) then inverseRow[j] <- Discretizer.valueAt bins[chosen[j]] probabilities[j])
+                if not (isNull bins) then
+                    inverseRow[j] <- Discretizer.valueAt bins[chosen[j]] probabilities[j])
         for j in 0 .. d - 1 do
             inverse[0, j] <- instance[j]
             data[0, j] <- if isNull plans[j].Values then instance[j] else 1.0
