@@ -145,14 +145,16 @@ module Tabular =
 
     /// How one column of a perturbed row is drawn, prepared once per explanation so the row loop
     /// reads flat arrays only. A Gaussian column has no Values; a category (or bin) column has its
-    /// sorted Values, the Thresholds that pick one, and for a discretized column one BinDraw per bin.
+    /// sorted Values, the Thresholds that pick one, and for a discretized column the Draws of their
+    /// bins (Values are the bins present in the training data: an empty bin has no entry).
     type private ColumnPlan =
         { Values: float[]
           /// The cumulative frequencies but the last, padded with +∞ to a multiple of 4.
           Thresholds: float[]
           /// 1 where the value equals the instance's (its bin when discretized), else 0.
           Indicator: float[]
-          Bins: Discretizer.BinDraw[] }
+          /// Per value, how a number is drawn inside its bin (null for an undiscretized column).
+          Draws: Discretizer.BinDraw[] }
 
     /// The index of the value whose cumulative frequency first exceeds u (inverse CDF on one
     /// uniform; the last value if none does) = the number of thresholds ≤ u, since they are sorted.
@@ -172,9 +174,9 @@ module Tabular =
             | None -> instance
             | Some disc -> Discretizer.discretizeRow disc instance
         Array.init instance.Length (fun j ->
-            let bins =
+            let draws (values: float[]) =
                 match ex.Discretizer |> Option.bind (fun disc -> disc.Bins[j]) with
-                | Some fb -> Array.init fb.Means.Length (Discretizer.binDraw fb)
+                | Some fb -> values |> Array.map (fun bin -> Discretizer.binDraw fb (int bin))
                 | None -> null
             match ex.Values.TryFind j with
             | Some (values, freqs) ->
@@ -184,8 +186,8 @@ module Tabular =
                   Thresholds =
                     Array.init ((m + 3) / 4 * 4) (fun c -> if c < m then cumulative[c] else infinity)
                   Indicator = values |> Array.map (fun v -> if v = firstRow[j] then 1.0 else 0.0)
-                  Bins = bins }
-            | None -> { Values = null; Thresholds = null; Indicator = null; Bins = null })
+                  Draws = draws values }
+            | None -> { Values = null; Thresholds = null; Indicator = null; Draws = null })
 
     /// __data_inverse: `data` (what the local model sees before scaling: binary for categorical
     /// and discretized columns; row 0 the instance) and `inverse` (the rows the classifier sees).
@@ -206,7 +208,7 @@ module Tabular =
         Sampling.rows seed numSamples (2 * d) (fun rng i ->
             let dataRow = MemoryMarshal.CreateSpan(&data[i, 0], d)
             let inverseRow = MemoryMarshal.CreateSpan(&inverse[i, 0], d)
-            // Per column: the CDF value to invert (½ where there is none) and the chosen bin.
+            // Per column: the CDF value to invert (½ where there is none) and the chosen value.
             let probabilities =
                 Span<float>(NativePtr.toVoidPtr (NativePtr.stackalloc<float> padded), padded)
             let chosen = Span<int>(NativePtr.toVoidPtr (NativePtr.stackalloc<int> d), d)
@@ -221,15 +223,15 @@ module Tabular =
                     let k = choose plan.Thresholds (rng.Uniform())
                     dataRow[j] <- plan.Indicator[k]
                     let u = rng.Uniform()
-                    if isNull plan.Bins then inverseRow[j] <- plan.Values[k]
+                    if isNull plan.Draws then inverseRow[j] <- plan.Values[k]
                     else
                         chosen[j] <- k
-                        probabilities[j] <- Discretizer.probability plan.Bins[k] u
+                        probabilities[j] <- Discretizer.probability plan.Draws[k] u
             Discretizer.normalQuantiles probabilities
             for j in 0 .. d - 1 do
-                let bins = plans[j].Bins
-                if not (isNull bins) then
-                    inverseRow[j] <- Discretizer.valueAt bins[chosen[j]] probabilities[j])
+                let draws = plans[j].Draws
+                if not (isNull draws) then
+                    inverseRow[j] <- Discretizer.valueAt draws[chosen[j]] probabilities[j])
         for j in 0 .. d - 1 do
             inverse[0, j] <- instance[j]
             data[0, j] <- if isNull plans[j].Values then instance[j] else 1.0

@@ -202,11 +202,19 @@ let extraTests =
         test "sampled rows equal the scalar reference draw by draw" {
             // Row i reads its stream at (i − 1)·2d: per column, the bin whose cumulative training
             // frequency first exceeds u₁, then Discretizer.drawValue with u₂ (LIME's order).
+            // Column 3 is 0 and 10 in turn: quartiles 0, 5, 10, so bins 1 and 3 are empty and the
+            // sampled values are bins 0 and 2. Column 4 is categorical.
             let rng = SplitMix64 5
-            let training = Array2D.init 200 5 (fun _ j -> if j = 4 then float (rng.Below 3) else rng.Normal() * float (j + 1))
+            let cell i j =
+                match j with
+                | 4 -> float (rng.Below 3)
+                | 3 -> if i % 2 = 0 then 0.0 else 10.0
+                | _ -> rng.Normal() * float (j + 1)
+            let training = Array2D.init 200 5 cell
             let ex = Tabular.create { Tabular.defaults with CategoricalFeatures = [ 4 ] } training
-            let instance = [| 0.1; -1.0; 2.0; 0.5; 1.0 |]
+            let instance = [| 0.1; -1.0; 2.0; 10.0; 1.0 |]
             let disc = ex.Discretizer.Value
+            Expect.equal (fst ex.Values[3]) [| 0.0; 2.0 |] "column 3 samples bins 0 and 2 of 4"
             let firstRow = Discretizer.discretizeRow disc instance
             let data, inverse = Tabular.sample ex instance 700 9UL
             for i in 1 .. 699 do
