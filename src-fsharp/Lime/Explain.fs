@@ -44,8 +44,10 @@ module Explain =
         // 100000): selection then keeps every feature. The explainers refuse it for their callers.
         positive "numFeatures" numFeatures
         let y = Array.init n (fun i -> labels[i, label])
-        let used = FeatureSelection.select selection data y weights numFeatures
-        let model = WeightedRidge.fit 1.0 data used y weights
+        // One pass over the data for every fit: selection and the final model solve sub-blocks.
+        let problem = WeightedRidge.prepare data (Array.init (Array2D.length2 data) id) y weights
+        let used = FeatureSelection.select selection problem data y weights numFeatures
+        let model = WeightedRidge.fitSubset 1.0 problem used
         { Label = label
           Intercept = model.Intercept
           Weights = Array.zip used model.Coef |> FeatureSelection.byAbsDescending

@@ -29,8 +29,10 @@ module FeatureSelection =
         |> Array.map snd
 
     /// forward_selection: rounds = min(numFeatures, d); per round the strictly best weighted R²
-    /// of Ridge(α=0) on used + [f] wins (start −1e8, so the lowest index wins ties).
-    let forward (x: float[,]) (y: float[]) (w: float[]) (numFeatures: int) =
+    /// of Ridge(α=0) on used + [f] wins (start −1e8, so the lowest index wins ties). The fits share
+    /// `problem` (prepared on every column of x).
+    let forward (problem: WeightedRidge.Problem) (x: float[,]) (y: float[]) (w: float[])
+                (numFeatures: int) =
         let d = Array2D.length2 x
         let used = ResizeArray<int>()
         for _ in 1 .. min numFeatures d do
@@ -38,7 +40,7 @@ module FeatureSelection =
             for f in 0 .. d - 1 do
                 if not (used.Contains f) then
                     let columns = Array.append (used.ToArray()) [| f |]
-                    let model = WeightedRidge.fit 0.0 x columns y w
+                    let model = WeightedRidge.fitSubset 0.0 problem columns
                     let score = WeightedRidge.score model x y w
                     if score > bestScore then
                         best <- f
@@ -47,9 +49,9 @@ module FeatureSelection =
         used.ToArray()
 
     /// highest_weights: Ridge(α=0.01) on all columns, rank by |βⱼ·x₀ⱼ| (stable), keep the first k.
-    let highestWeights (x: float[,]) (y: float[]) (w: float[]) (numFeatures: int) =
+    let highestWeights (problem: WeightedRidge.Problem) (x: float[,]) (numFeatures: int) =
         let d = Array2D.length2 x
-        let model = WeightedRidge.fit 0.01 x [| 0 .. d - 1 |] y w
+        let model = WeightedRidge.fitSubset 0.01 problem [| 0 .. d - 1 |]
         Array.init d (fun j -> j, model.Coef[j] * x[0, j])
         |> byAbsDescending
         |> Array.truncate numFeatures
@@ -66,9 +68,8 @@ module FeatureSelection =
 
     /// lasso_path: walk the path from its last knot down to knot 1 and take the nonzero set of
     /// the first knot with ≤ numFeatures nonzeros (ascending indices; one knot → all features).
-    let lasso (x: float[,]) (y: float[]) (w: float[]) (numFeatures: int) =
-        let z, t = lassoInputs x y w
-        let path = Lars.lassoPath z t
+    let lasso (problem: WeightedRidge.Problem) (numFeatures: int) =
+        let path = Lars.lassoPath problem.Z problem.Target // = lassoInputs, already computed
         let d, steps = Array2D.length1 path.Coefs, Array2D.length2 path.Coefs
         let nonzero k = [| for f in 0 .. d - 1 do if path.Coefs[f, k] <> 0.0 then f |]
         let mutable chosen = [| 0 .. d - 1 |]
@@ -80,13 +81,15 @@ module FeatureSelection =
             k <- k - 1
         chosen
 
-    /// The features `method` selects, in selection order.
-    let rec select (method: FeatureSelection) (x: float[,]) (y: float[]) (w: float[]) (numFeatures: int) =
+    /// The features `method` selects, in selection order; `problem` is
+    /// `WeightedRidge.prepare x [| 0 .. d − 1 |] y w`, shared with the caller's final fit.
+    let rec select (method: FeatureSelection) (problem: WeightedRidge.Problem) (x: float[,]) (y: float[])
+                   (w: float[]) (numFeatures: int) =
         match method with
         | FeatureSelection.NoSelection -> [| 0 .. Array2D.length2 x - 1 |]
-        | FeatureSelection.ForwardSelection -> forward x y w numFeatures
-        | FeatureSelection.HighestWeights -> highestWeights x y w numFeatures
-        | FeatureSelection.LassoPath -> lasso x y w numFeatures
+        | FeatureSelection.ForwardSelection -> forward problem x y w numFeatures
+        | FeatureSelection.HighestWeights -> highestWeights problem x numFeatures
+        | FeatureSelection.LassoPath -> lasso problem numFeatures
         | FeatureSelection.Auto ->
             let m = if numFeatures <= 6 then FeatureSelection.ForwardSelection else FeatureSelection.HighestWeights
-            select m x y w numFeatures
+            select m problem x y w numFeatures

@@ -3,8 +3,10 @@
 namespace ScratchML.Lime
 
 open System
+open System.Buffers
 open System.Threading.Tasks
 open System.Numerics.Tensors
+open System.Runtime.InteropServices
 open System.Runtime.Intrinsics
 
 /// A fitted linear model ŷ = intercept + x·coef (coef over the columns it was fitted on).
@@ -20,17 +22,21 @@ module WeightedRidge =
     let columnMeans (x: float[,]) (columns: int[]) (w: float[]) =
         let sw = Numerics.pairwiseSum w
         let sums = Array.zeroCreate columns.Length
+        let d = Array2D.length2 x
         for i in 0 .. w.Length - 1 do // rows outer: x is row-major
+            let row = MemoryMarshal.CreateReadOnlySpan(&x[i, 0], d)
             let wi = w[i]
-            for k in 0 .. columns.Length - 1 do sums[k] <- sums[k] + x[i, columns[k]] * wi
+            for k in 0 .. columns.Length - 1 do sums[k] <- sums[k] + row[columns[k]] * wi
         sums |> Array.map (fun s -> s / sw)
 
     /// Zⱼ = (x·ⱼ − x̄ⱼ)·sqrt(w): the centred, sqrt-weighted columns scikit-learn solves on.
     let weightedColumns (x: float[,]) (columns: int[]) (means: float[]) (sqrtW: float[]) =
         let z = columns |> Array.map (fun _ -> Array.zeroCreate<float> sqrtW.Length)
+        let d = Array2D.length2 x
         for i in 0 .. sqrtW.Length - 1 do
+            let row = MemoryMarshal.CreateReadOnlySpan(&x[i, 0], d)
             let si = sqrtW[i]
-            for k in 0 .. columns.Length - 1 do z[k][i] <- (x[i, columns[k]] - means[k]) * si
+            for k in 0 .. columns.Length - 1 do z[k][i] <- (row[columns[k]] - means[k]) * si
         z
 
     /// Rows per chunk of the Gram kernel: 512 rows of ~100 columns stay in a 512 KB L2 cache.
@@ -47,7 +53,11 @@ module WeightedRidge =
         if k > 0 then
             let n = z[0].Length
             let kp, np = (k + 3) / 4 * 4, (n + 3) / 4 * 4
-            let buf = Array.zeroCreate<float> (kp * np)
+            // A pooled buffer (1 MB for LIME's 5000×30): a fresh one per fit costs more in page
+            // faults and zeroing than the kernel itself. Only the copied columns and zero padding
+            // are read.
+            let buf = ArrayPool<float>.Shared.Rent(kp * np)
+            Array.Clear(buf, 0, kp * np)
             for c in 0 .. k - 1 do Array.blit z[c] 0 buf (c * np) n
             let chunks = (np + ChunkRows - 1) / ChunkRows
             let partials = Array.init chunks (fun _ -> Array2D.zeroCreate<float> k k)
@@ -89,6 +99,7 @@ module WeightedRidge =
                         put (a + 2) b s20; put (a + 2) (b + 1) s21; put (a + 3) b s30; put (a + 3) (b + 1) s31
             if k * k * n > 4_000_000 then Parallelism.forEach chunks chunk
             else for c in 0 .. chunks - 1 do chunk c
+            ArrayPool<float>.Shared.Return buf
             for r in 0 .. k - 1 do
                 for c in 0 .. r do
                     let mutable s = 0.0
@@ -96,6 +107,13 @@ module WeightedRidge =
                     g[r, c] <- s
                     g[c, r] <- s
         g
+
+    /// Solve (G + αI)β = b by Cholesky (LAPACK dpotrf/dpotrs); None when G + αI is not
+    /// numerically positive definite. G is not modified.
+    let private choleskyRidge (alpha: float) (g: float[,]) (b: float[]) =
+        let k = b.Length
+        let a = Array2D.init k k (fun r c -> if r = c then g[r, c] + alpha else g[r, c])
+        Numerics.cholesky a |> Option.map (fun l -> Numerics.choleskySolve l b)
 
     /// Solve (ZᵀZ + αI)β = Zᵀy as scikit-learn's "cholesky" solver does: Cholesky of the normal
     /// equations (k ≤ n) or of the kernel ZZᵀ + αI (k > n, β = Zᵀ·dual); when the matrix is not
@@ -105,11 +123,9 @@ module WeightedRidge =
         let svd () = Numerics.svdRidge alpha (Array2D.init n k (fun i j -> z[j][i])) y
         if k = 0 then [||]
         elif k <= n then
-            let a = gram z
-            for j in 0 .. k - 1 do a[j, j] <- a[j, j] + alpha
             let zy = z |> Array.map (fun c -> TensorPrimitives.Dot(ReadOnlySpan c, ReadOnlySpan y))
-            match Numerics.cholesky a with
-            | Some l -> Numerics.choleskySolve l zy
+            match choleskyRidge alpha (gram z) zy with
+            | Some beta -> beta
             | None -> svd ()
         else
             let kernel = Array2D.init n n (fun i j ->
@@ -122,24 +138,67 @@ module WeightedRidge =
                 z |> Array.map (fun c -> TensorPrimitives.Dot(ReadOnlySpan c, ReadOnlySpan dual))
             | None -> svd ()
 
-    /// Fit Ridge(alpha) with sample weights w on the given columns of x:
-    /// x̄ = Σwx/Σw, ȳ = Σwy/Σw, β = (XcᵀWXc + αI)⁻¹XcᵀWyc, intercept = ȳ − x̄·β
-    /// (the intercept is not penalised; α is not scaled by n or Σw).
-    let fit (alpha: float) (x: float[,]) (columns: int[]) (y: float[]) (w: float[]) : RidgeModel =
+    /// What every weighted ridge fit on a subset of `columns` needs, computed once: weighted
+    /// means x̄, ȳ, the centred sqrt-weighted columns Z and target t = (y − ȳ)·sqrt(w), Zᵀt and the
+    /// Gram matrix ZᵀZ. Centring is per column, so a subset's Z, Zᵀt and ZᵀZ are sub-blocks of
+    /// these (bit for bit: each entry is summed over the rows in the same order): feature selection
+    /// and the final model share one pass over the data.
+    type Problem =
+        { Columns: int[]
+          Means: float[]
+          YMean: float
+          Z: float[][]
+          Target: float[]
+          Zt: float[]
+          /// ZᵀZ, computed on first use (only the k ≤ n solve needs it).
+          Gram: Lazy<float[,]> }
+
+    /// The shared parts of every fit on subsets of `columns` of x with targets y and weights w.
+    let prepare (x: float[,]) (columns: int[]) (y: float[]) (w: float[]) : Problem =
         let means = columnMeans x columns w
         let ym = Numerics.weightedMean y w
         let sqrtW = w |> Array.map sqrt
         let z = weightedColumns x columns means sqrtW
-        let zy = Array.init y.Length (fun i -> (y[i] - ym) * sqrtW[i])
-        let beta = solve alpha z zy
+        let t = Array.init y.Length (fun i -> (y[i] - ym) * sqrtW[i])
+        { Columns = columns
+          Means = means
+          YMean = ym
+          Z = z
+          Target = t
+          Zt = z |> Array.map (fun c -> TensorPrimitives.Dot(ReadOnlySpan c, ReadOnlySpan t))
+          Gram = lazy (gram z) }
+
+    /// Fit Ridge(alpha) on the prepared columns at `positions` (indices into problem.Columns):
+    /// x̄ = Σwx/Σw, ȳ = Σwy/Σw, β = (XcᵀWXc + αI)⁻¹XcᵀWyc, intercept = ȳ − x̄·β (the intercept is
+    /// not penalised; α is not scaled by n or Σw). Solved as `solve` does, on sub-blocks.
+    let fitSubset (alpha: float) (problem: Problem) (positions: int[]) : RidgeModel =
+        let k, n = positions.Length, problem.Target.Length
+        let means = positions |> Array.map (fun p -> problem.Means[p])
+        let subsetZ () = positions |> Array.map (fun p -> problem.Z[p])
+        let beta =
+            if k = 0 then [||]
+            elif k <= n then
+                let g = problem.Gram.Force()
+                let sub = Array2D.init k k (fun r c -> g[positions[r], positions[c]])
+                match choleskyRidge alpha sub (positions |> Array.map (fun p -> problem.Zt[p])) with
+                | Some beta -> beta
+                | None -> solve alpha (subsetZ ()) problem.Target
+            else solve alpha (subsetZ ()) problem.Target
         let mutable dot = 0.0
         for j in 0 .. beta.Length - 1 do dot <- dot + means[j] * beta[j]
-        { Intercept = ym - dot; Coef = beta; Columns = Array.copy columns }
+        { Intercept = problem.YMean - dot
+          Coef = beta
+          Columns = positions |> Array.map (fun p -> problem.Columns[p]) }
+
+    /// Fit Ridge(alpha) with sample weights w on the given columns of x: `fitSubset` on all of them.
+    let fit (alpha: float) (x: float[,]) (columns: int[]) (y: float[]) (w: float[]) : RidgeModel =
+        fitSubset alpha (prepare x columns y w) (Array.init columns.Length id)
 
     /// ŷ for row i of x: intercept + Σⱼ x[i, colⱼ]·βⱼ.
     let predictRow (model: RidgeModel) (x: float[,]) (i: int) =
+        let row = MemoryMarshal.CreateReadOnlySpan(&x[i, 0], Array2D.length2 x)
         let mutable s = 0.0
-        for j in 0 .. model.Coef.Length - 1 do s <- s + x[i, model.Columns[j]] * model.Coef[j]
+        for j in 0 .. model.Coef.Length - 1 do s <- s + row[model.Columns[j]] * model.Coef[j]
         s + model.Intercept
 
     /// Weighted R² (sklearn r2_score): 1 − Σw(y − ŷ)² / Σw(y − ȳ)², ȳ the weighted mean;

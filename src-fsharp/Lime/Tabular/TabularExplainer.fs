@@ -3,7 +3,13 @@
 /// Layer: Lime/Tabular. Read next: RecurrentExplainer.fs.
 namespace ScratchML.Lime
 
+#nowarn "9" // stack-allocated row buffers in the sampling loop (NativePtr.stackalloc)
+
 open System
+open System.Numerics
+open System.Runtime.InteropServices
+open System.Runtime.Intrinsics
+open FSharp.NativeInterop
 open ScratchML
 
 /// How a tabular explainer is built (LimeTabularExplainer's arguments; defaults in `Tabular.defaults`).
@@ -137,54 +143,98 @@ module Tabular =
           Values = values
           KernelWidth = defaultArg options.KernelWidth (Kernels.tabularWidth d) }
 
-    /// The value whose cumulative frequency first exceeds u (inverse CDF on one uniform).
-    let private choose (values: float[]) (cumulative: float[]) (u: float) =
+    /// How one column of a perturbed row is drawn, prepared once per explanation so the row loop
+    /// reads flat arrays only. A Gaussian column has no Values; a category (or bin) column has its
+    /// sorted Values, the Thresholds that pick one, and for a discretized column the Draws of their
+    /// bins (Values are the bins present in the training data: an empty bin has no entry).
+    type private ColumnPlan =
+        { Values: float[]
+          /// The cumulative frequencies but the last, padded with +∞ to a multiple of 4.
+          Thresholds: float[]
+          /// 1 where the value equals the instance's (its bin when discretized), else 0.
+          Indicator: float[]
+          /// Per value, how a number is drawn inside its bin (null for an undiscretized column).
+          Draws: Discretizer.BinDraw[] }
+
+    /// The index of the value whose cumulative frequency first exceeds u (inverse CDF on one
+    /// uniform; the last value if none does) = the number of thresholds ≤ u, since they are sorted.
+    /// Counted four at a time with a vector compare: a search would branch on random data.
+    let inline private choose (thresholds: float[]) (u: float) =
+        let uv = Vector256.Create u
         let mutable k = 0
-        while k < values.Length - 1 && u >= cumulative[k] do k <- k + 1
-        values[k]
+        for c in 0 .. 4 .. thresholds.Length - 1 do
+            let below = Vector256.GreaterThanOrEqual(uv, Vector256.Create(thresholds, c))
+            k <- k + BitOperations.PopCount(below.ExtractMostSignificantBits())
+        k
+
+    /// The sampling plan of every column.
+    let private plans (ex: TabularExplainer) (instance: float[]) =
+        let firstRow =
+            match ex.Discretizer with
+            | None -> instance
+            | Some disc -> Discretizer.discretizeRow disc instance
+        Array.init instance.Length (fun j ->
+            let draws (values: float[]) =
+                match ex.Discretizer |> Option.bind (fun disc -> disc.Bins[j]) with
+                | Some fb -> values |> Array.map (fun bin -> Discretizer.binDraw fb (int bin))
+                | None -> null
+            match ex.Values.TryFind j with
+            | Some (values, freqs) ->
+                let cumulative = Array.scan (+) 0.0 freqs |> Array.tail
+                let m = values.Length - 1
+                { Values = values
+                  Thresholds =
+                    Array.init ((m + 3) / 4 * 4) (fun c -> if c < m then cumulative[c] else infinity)
+                  Indicator = values |> Array.map (fun v -> if v = firstRow[j] then 1.0 else 0.0)
+                  Draws = draws values }
+            | None -> { Values = null; Thresholds = null; Indicator = null; Draws = null })
 
     /// __data_inverse: `data` (what the local model sees before scaling: binary for categorical
     /// and discretized columns; row 0 the instance) and `inverse` (the rows the classifier sees).
     /// Row i ≥ 1 owns 2·d draws of the stream (Sampling.rows); column j uses draws 2j and 2j+1:
     /// continuous columns one Gaussian (Box–Muller on both), categorical and discretized columns
     /// the first for the category/bin (training frequencies) and, when discretized, the second for
-    /// the value inside the bin (truncated normal; unused when the bin's min = max).
+    /// the value inside the bin (truncated normal by inversion, Discretizer.drawValue). A row first
+    /// draws every column, then takes the normal quantiles of its bins four at a time, then maps
+    /// them into the bins: the values are those of drawValue, bit for bit.
     let sample (ex: TabularExplainer) (instance: float[]) (numSamples: int) (seed: uint64) =
         let d = instance.Length
         let data = Array2D.zeroCreate numSamples d
         let inverse = Array2D.zeroCreate numSamples d
-        let firstRow =
-            match ex.Discretizer with
-            | None -> instance
-            | Some disc -> Discretizer.discretizeRow disc instance
         let centre = if ex.Options.SampleAroundInstance then instance else ex.ScalerMean
-        let kinds =
-            Array.init d (fun j ->
-                match ex.Values.TryFind j with
-                | Some (values, freqs) -> Some (values, Array.scan (+) 0.0 freqs |> Array.tail)
-                | None -> None)
-        let samplers =
-            match ex.Discretizer with
-            | Some disc -> disc.Bins |> Array.map (Option.map (fun fb -> Array.init fb.Means.Length (Discretizer.binDraw fb)))
-            | None -> Array.create d None
+        let scale = ex.ScalerScale
+        let plans = plans ex instance
+        let padded = (d + 3) / 4 * 4
         Sampling.rows seed numSamples (2 * d) (fun rng i ->
+            let dataRow = MemoryMarshal.CreateSpan(&data[i, 0], d)
+            let inverseRow = MemoryMarshal.CreateSpan(&inverse[i, 0], d)
+            // Per column: the CDF value to invert (½ where there is none) and the chosen value.
+            let probabilities =
+                Span<float>(NativePtr.toVoidPtr (NativePtr.stackalloc<float> padded), padded)
+            let chosen = Span<int>(NativePtr.toVoidPtr (NativePtr.stackalloc<int> d), d)
+            probabilities.Fill 0.5
             for j in 0 .. d - 1 do
-                match kinds[j] with
-                | None ->
-                    let v = rng.Normal() * ex.ScalerScale[j] + centre[j]
-                    data[i, j] <- v
-                    inverse[i, j] <- v
-                | Some (values, cumulative) ->
-                    let category = choose values cumulative (rng.Uniform())
-                    data[i, j] <- if category = firstRow[j] then 1.0 else 0.0
+                let plan = plans[j]
+                if isNull plan.Values then
+                    let v = rng.Normal() * scale[j] + centre[j]
+                    dataRow[j] <- v
+                    inverseRow[j] <- v
+                else
+                    let k = choose plan.Thresholds (rng.Uniform())
+                    dataRow[j] <- plan.Indicator[k]
                     let u = rng.Uniform()
-                    inverse[i, j] <-
-                        match samplers[j] with
-                        | Some bins -> Discretizer.drawValue bins[int category] u
-                        | None -> category)
+                    if isNull plan.Draws then inverseRow[j] <- plan.Values[k]
+                    else
+                        chosen[j] <- k
+                        probabilities[j] <- Discretizer.probability plan.Draws[k] u
+            Discretizer.normalQuantiles probabilities
+            for j in 0 .. d - 1 do
+                let draws = plans[j].Draws
+                if not (isNull draws) then
+                    inverseRow[j] <- Discretizer.valueAt draws[chosen[j]] probabilities[j])
         for j in 0 .. d - 1 do
             inverse[0, j] <- instance[j]
-            data[0, j] <- if kinds[j].IsSome then 1.0 else instance[j]
+            data[0, j] <- if isNull plans[j].Values then instance[j] else 1.0
         data, inverse
 
     /// The feature names of an explanation: categorical columns NAME=int(value) (or its category

@@ -2,6 +2,7 @@
 /// full explain_instance runs fed with LIME's recorded samples.
 module ScratchML.Tests.Lime.TabularTests
 
+open System
 open System.Text.Json
 open Expecto
 open ScratchML
@@ -185,6 +186,53 @@ let extraTests =
                 for u in [ 0.0; 0.1; 0.5; 0.999999 ] do
                     let z = Discretizer.truncatedNormal a b u
                     Expect.isTrue (z >= a && z <= b) $"z = {z} in [{a}, {b}]" }
+        test "four-lane AS 241 quantile equals the scalar reference bit for bit" {
+            let rng = SplitMix64 17
+            let edges = [| 1e-300; 1e-20; 1e-11; 2e-11; 0.0124; 0.075; 0.0750001; 0.5; 0.925; 0.9249999; 1.0 - 1e-12 |]
+            // Uniform p, p near 0 and 1 (tails, far tails), and the branch edges.
+            let p =
+                Array.concat [ Array.init 400 (fun _ -> rng.Uniform())
+                               Array.init 200 (fun k -> Math.Pow(10.0, -300.0 * rng.Uniform()) |> fun t -> if k % 2 = 0 then t else 1.0 - t)
+                               edges; [| 0.5 |] ] // 612 values: a multiple of 4
+            let z = Array.copy p
+            Discretizer.normalQuantiles (Span z)
+            for i in 0 .. p.Length - 1 do
+                let expected = Discretizer.normalQuantile p[i]
+                Expect.equal (BitConverter.DoubleToInt64Bits z[i]) (BitConverter.DoubleToInt64Bits expected) $"Φ⁻¹({p[i]:R}): {z[i]:R} vs {expected:R}" }
+        test "sampled rows equal the scalar reference draw by draw" {
+            // Row i reads its stream at (i − 1)·2d: per column, the bin whose cumulative training
+            // frequency first exceeds u₁, then Discretizer.drawValue with u₂ (LIME's order).
+            // Column 3 is 0 and 10 in turn: quartiles 0, 5, 10, so bins 1 and 3 are empty and the
+            // sampled values are bins 0 and 2. Column 4 is categorical.
+            let rng = SplitMix64 5
+            let cell i j =
+                match j with
+                | 4 -> float (rng.Below 3)
+                | 3 -> if i % 2 = 0 then 0.0 else 10.0
+                | _ -> rng.Normal() * float (j + 1)
+            let training = Array2D.init 200 5 cell
+            let ex = Tabular.create { Tabular.defaults with CategoricalFeatures = [ 4 ] } training
+            let instance = [| 0.1; -1.0; 2.0; 10.0; 1.0 |]
+            let disc = ex.Discretizer.Value
+            Expect.equal (fst ex.Values[3]) [| 0.0; 2.0 |] "column 3 samples bins 0 and 2 of 4"
+            let firstRow = Discretizer.discretizeRow disc instance
+            let data, inverse = Tabular.sample ex instance 700 9UL
+            for i in 1 .. 699 do
+                let stream = Sampling.streamAt 9UL (int64 (i - 1) * 10L)
+                for j in 0 .. 4 do
+                    let values, freqs = ex.Values[j]
+                    let u1 = stream.Uniform()
+                    let mutable k, cumulative = 0, freqs[0]
+                    while k < values.Length - 1 && u1 >= cumulative do
+                        k <- k + 1
+                        cumulative <- cumulative + freqs[k]
+                    let u2 = stream.Uniform()
+                    let expected =
+                        match disc.Bins[j] with
+                        | Some fb -> Discretizer.drawValue (Discretizer.binDraw fb (int values[k])) u2
+                        | None -> values[k]
+                    Expect.equal (BitConverter.DoubleToInt64Bits inverse[i, j]) (BitConverter.DoubleToInt64Bits expected) $"inverse[{i}, {j}]"
+                    Expect.equal data[i, j] (if values[k] = firstRow[j] then 1.0 else 0.0) $"data[{i}, {j}]" }
         test "AS 241 quantile inverts the normal CDF" {
             for p in [ 1e-300; 1e-10; 0.01; 0.3; 0.5; 0.8; 0.999 ] do
                 let z = Discretizer.normalQuantile p
