@@ -39,6 +39,10 @@ type ConvGeometry =
     member g.K = g.Cg * g.KH * g.KW
     /// Output cells per image, Ho·Wo.
     member g.P = g.Ho * g.Wo
+    /// Row stride of the cols and gradient matrices: N·P plus 16 elements. N·P is often a
+    /// multiple of 1024 (W2: 36864, 4096), and rows 4 KiB apart all map to the same L1 cache set,
+    /// so a GEMM walking down a column evicted its own lines (W2's ∂W of conv2 ran 8× slower).
+    member g.Ld = g.N * g.P + 16
 
 /// Per-thread scratch arrays of one element type, grown on demand and reused by every call:
 /// a W2 training step would otherwise allocate ~10 MB of short-lived im2col matrices, and on
@@ -87,7 +91,7 @@ module Conv =
     /// The output shape [N; C_out; Ho; Wo].
     let outputShape (g: ConvGeometry) = [| g.N; g.O; g.Ho; g.Wo |]
 
-    // ---- im2col and col2im, per group; cols is [K × N·P] row-major ----
+    // ---- im2col and col2im, per group; cols is [K × N·P] with row stride Ld ----
 
     /// The output columns j whose input column j·sW + q·dW − pW lies inside the image, [lo, hi).
     let private inside (g: ConvGeometry) q =
@@ -100,11 +104,10 @@ module Conv =
     /// With stride 1 a row of a window is a contiguous run of the image: one block copy.
     let private im2colRange<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (x: 'T[]) group
                                                                       (cols: 'T[]) n0 n1 =
-        let np = g.N * g.P
         for c in 0 .. g.Cg - 1 do
             for p in 0 .. g.KH - 1 do
                 for q in 0 .. g.KW - 1 do
-                    let row = ((c * g.KH + p) * g.KW + q) * np
+                    let row = ((c * g.KH + p) * g.KW + q) * g.Ld
                     let lo, hi = inside g q
                     let shift = q * g.DW - g.PW
                     for n in n0 .. n1 - 1 do
@@ -124,11 +127,10 @@ module Conv =
     /// every window cell that read (h, w); padding cells are dropped.
     let private col2imRange<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (cols: 'T[]) group
                                                                       (dx: 'T[]) n0 n1 =
-        let np = g.N * g.P
         for c in 0 .. g.Cg - 1 do
             for p in 0 .. g.KH - 1 do
                 for q in 0 .. g.KW - 1 do
-                    let row = ((c * g.KH + p) * g.KW + q) * np
+                    let row = ((c * g.KH + p) * g.KW + q) * g.Ld
                     let lo, hi = inside g q
                     let shift = q * g.DW - g.PW
                     for n in n0 .. n1 - 1 do
@@ -162,7 +164,7 @@ module Conv =
     let private regroup (g: ConvGeometry) (nchw: 'T[]) group (matrix: 'T[]) (toMatrix: bool) n0 n1 =
         for o in 0 .. g.Og - 1 do
             for n in n0 .. n1 - 1 do
-                let a, b = (n * g.O + group * g.Og + o) * g.P, o * g.N * g.P + n * g.P
+                let a, b = (n * g.O + group * g.Og + o) * g.P, o * g.Ld + n * g.P
                 if toMatrix then Array.Copy(nchw, a, matrix, b, g.P) else Array.Copy(matrix, b, nchw, a, g.P)
 
     /// C[m×n] = A·B with A, B, C given as (array, offset, row stride, column stride), on the
@@ -173,8 +175,8 @@ module Conv =
 
     let private forward<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads (g: ConvGeometry)
                                                                  (x: 'T[]) (w: 'T[]) =
-        let np = g.N * g.P
-        let cols, block = Scratch<'T>.Take(0, g.K * np), Scratch<'T>.Take(1, g.Og * np)
+        let np, ld = g.N * g.P, g.Ld
+        let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let out = Array.zeroCreate<'T> (g.N * g.O * g.P)
         let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
         for group in 0 .. g.Groups - 1 do
@@ -182,14 +184,14 @@ module Conv =
                 im2colRange g x group cols n0 n1
                 let c0 = n0 * g.P
                 // W_g · cols, this range's columns
-                gemm 1 g.Og ((n1 - n0) * g.P) g.K w (group * g.Og * g.K) g.K 1 cols c0 np 1 block c0 np
+                gemm 1 g.Og ((n1 - n0) * g.P) g.K w (group * g.Og * g.K) g.K 1 cols c0 ld 1 block c0 ld
                 regroup g out group block false n0 n1)
         out
 
     let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads (g: ConvGeometry)
                                                                    (gy: 'T[]) (w: 'T[]) =
-        let np = g.N * g.P
-        let cols, block = Scratch<'T>.Take(0, g.K * np), Scratch<'T>.Take(1, g.Og * np)
+        let np, ld = g.N * g.P, g.Ld
+        let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let dx = Array.zeroCreate<'T> (g.N * g.C * g.H * g.W)
         let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
         for group in 0 .. g.Groups - 1 do
@@ -197,7 +199,7 @@ module Conv =
                 regroup g gy group block true n0 n1
                 let c0 = n0 * g.P
                 // W_gᵀ · G_g, this range's columns
-                gemm 1 g.K ((n1 - n0) * g.P) g.Og w (group * g.Og * g.K) 1 g.K block c0 np 1 cols c0 np
+                gemm 1 g.K ((n1 - n0) * g.P) g.Og w (group * g.Og * g.K) 1 g.K block c0 ld 1 cols c0 ld
                 col2imRange g cols group dx n0 n1)
         dx
 
@@ -207,8 +209,8 @@ module Conv =
     /// into its own partial ∂W, and the partials are added (the sum over n is linear).
     let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
                                                                     (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
-        let np = g.N * g.P
-        let cols, block = Scratch<'T>.Take(0, g.K * np), Scratch<'T>.Take(1, g.Og * np)
+        let np, ld = g.N * g.P, g.Ld
+        let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let dw = Array.zeroCreate<'T> (g.O * g.K)
         let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
         let size = g.Og * g.K
@@ -218,7 +220,7 @@ module Conv =
                 im2colRange g x group cols n0 n1
                 regroup g gy group block true n0 n1
                 let c0, len = n0 * g.P, (n1 - n0) * g.P
-                gemm 1 g.Og g.K len block c0 np 1 cols c0 1 np partials (part * size) g.K)
+                gemm 1 g.Og g.K len block c0 ld 1 cols c0 1 ld partials (part * size) g.K)
             let target = Span(dw, group * size, size)
             for t in 0 .. parts - 1 do
                 let partial = ReadOnlySpan(partials, t * size, size)
