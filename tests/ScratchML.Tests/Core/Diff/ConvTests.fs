@@ -135,6 +135,22 @@ let private kernels = testList "im2col vs direct" [
         Expect.isTrue (closeTo (Conv.conv2dInputGrad spec xs g w) (Conv.conv2dInputGradDirect spec xs g w)) "input grad"
         Expect.isTrue (closeTo (Conv.conv2dWeightGrad spec ws x g) (Conv.conv2dWeightGradDirect spec ws x g)) "weight grad"
     }
+    seeded "2×2 max pooling: the SIMD pass equals the window scan (ties, NaN, both dtypes)" (fun seed ->
+        let rng = SplitMix64(uint64 seed)
+        // few distinct values (ties everywhere) and some NaN; widths with and without a tail
+        let shape = [| 1 + rng.Below 2; 1 + rng.Below 3; 2 + rng.Below 8; 2 + rng.Below 20 |]
+        let pick () = match rng.Below 8 with 0 -> nan | k -> float (k % 3) - 1.0
+        let x = Tensor.ofArray shape (Array.init (Shape.numel shape) (fun _ -> pick ()))
+        let spec = { Pool2dSpec.Square 2 with CeilMode = rng.Below 2 = 0 }
+        let same (a: Tensor) (b: Tensor) =
+            a.DType = b.DType && Array.forall2 (fun (u: float) v -> u = v || (Double.IsNaN u && Double.IsNaN v))
+                                                (Tensor.toArray a) (Tensor.toArray b)
+        [ DType.Float64; DType.Float32 ] |> List.tryPick (fun dtype ->
+            let xt = Tensor.astype dtype x
+            let values, indices = Pool.maxPool2dScan spec xt
+            if same (Pool.maxPool2d spec xt) values && same (Pool.maxPool2dIndices spec xt) indices then None
+            else Some $"{dtype} {Shape.show shape}: {Tensor.toArray (Pool.maxPool2dIndices spec xt)} \
+                       vs {Tensor.toArray indices}"))
     test "a 2×2 window picks the first maximum of its row-major scan on ties" {
         let x = Tensor.ofArray [| 1; 1; 2; 2 |] [| 1.0; 3.0; 3.0; 3.0 |]
         let spec = Pool2dSpec.Square 2
