@@ -8,7 +8,11 @@
 /// gradients are GEMMs on the same matrices: ∂W_g = G_g · colsᵀ, ∂cols = W_gᵀ · G_g, and col2im
 /// (im2col's adjoint) adds ∂cols back into ∂x. The batch is one GEMM: cols spans all N images.
 /// Measured on W2's shapes (batch 64; 1→8 5×5 on 28×28, 8→16 5×5 on 12×12) im2col + GEMM is
-/// several times faster than the direct loops (numbers in ConvTests / the report of issue 8).
+/// several times faster than the direct scalar loops (numbers in ConvTests / issue 8's report).
+/// The plain case — stride 1, no padding or dilation, one group — skips im2col: its forward pass
+/// runs the SIMD direct kernel (ConvKernels.fs), and so does its input gradient, which is the
+/// forward convolution of g zero-padded by kH − 1, kW − 1 with the kernel flipped and its
+/// channel axes swapped.
 namespace ScratchML
 
 /// Hyper-parameters of a 2-d convolution, each per axis (H, W) as PyTorch's conv2d takes them.
@@ -22,9 +26,13 @@ type Conv2dSpec =
 
 namespace ScratchML.TensorOps
 
+#nowarn "9" // NativePtr: the direct kernel reads pinned arrays through pointers
+
 open System
 open System.Numerics
 open System.Numerics.Tensors
+open System.Runtime.Intrinsics
+open Microsoft.FSharp.NativeInterop
 open ScratchML
 
 /// Sizes of one convolution: input [N; C; H; W], weight [O; C/G; kH; kW], output [N; O; Ho; Wo].
@@ -173,8 +181,30 @@ module Conv =
         int -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int
             -> int -> unit
 
-    let private forward<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads (g: ConvGeometry)
-                                                                 (x: 'T[]) (w: 'T[]) =
+    /// The direct kernel of one dtype: sizes, x, packed weights, y, images [n0, n1).
+    type Direct<'T when 'T: unmanaged> =
+        ConvKernels.Sizes -> nativeptr<'T> -> nativeptr<'T> -> nativeptr<'T> -> int -> int -> unit
+
+    /// Is this convolution the direct kernel's case: stride 1, no padding, no dilation, one group?
+    let private plain (g: ConvGeometry) =
+        g.SH = 1 && g.SW = 1 && g.PH = 0 && g.PW = 0 && g.DH = 1 && g.DW = 1 && g.Groups = 1
+
+    /// y = x ⋆ w for n images by the direct kernel, the images split over threads as im2col's.
+    let private directRun<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (kernel: Direct<'T>)
+            threads (g: ConvGeometry) (s: ConvKernels.Sizes) (x: 'T[]) (w: 'T[]) =
+        let packed = ConvKernels.packWeights w s
+        let y = Array.zeroCreate<'T> (g.N * s.O * s.Ho * s.Wo)
+        use px = fixed x
+        use pw = fixed packed
+        use py = fixed y
+        let px, pw, py = NativePtr.toNativeInt px, NativePtr.toNativeInt pw, NativePtr.toNativeInt py
+        let parts = partsFor g threads (int64 s.O * int64 s.K * int64 (g.N * s.Ho * s.Wo))
+        byImages g parts (fun _ n0 n1 ->
+            kernel s (NativePtr.ofNativeInt px) (NativePtr.ofNativeInt pw) (NativePtr.ofNativeInt py) n0 n1)
+        y
+
+    let private forwardIm2col<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
+                                                                       (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
         let np, ld = g.N * g.P, g.Ld
         let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let out = Array.zeroCreate<'T> (g.N * g.O * g.P)
@@ -188,8 +218,19 @@ module Conv =
                 regroup g out group block false n0 n1)
         out
 
-    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads (g: ConvGeometry)
-                                                                   (gy: 'T[]) (w: 'T[]) =
+    /// The sizes the direct kernel sees for a plain convolution, and whether it applies.
+    let private directSizes<'T when 'T: unmanaged> (g: ConvGeometry) =
+        let s : ConvKernels.Sizes = { C = g.C; H = g.H; W = g.W; O = g.O; KH = g.KH; KW = g.KW }
+        s, plain g && ConvKernels.fits s Vector256<'T>.Count
+
+    let private forward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
+            (gemm: Gemm<'T>, direct: Direct<'T>) threads (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
+        match directSizes<'T> g with
+        | s, true -> directRun direct threads g s x w
+        | _ -> forwardIm2col gemm threads g x w
+
+    let private inputGradIm2col<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
+                                                                        (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
         let np, ld = g.N * g.P, g.Ld
         let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let dx = Array.zeroCreate<'T> (g.N * g.C * g.H * g.W)
@@ -203,11 +244,37 @@ module Conv =
                 col2imRange g cols group dx n0 n1)
         dx
 
+    /// ∂x of a plain convolution by the direct kernel: ∂x[n,c,h,w] = Σ_{o,p,q} gpad[n, o, h+p, w+q]
+    /// · w[o, c, kH−1−p, kW−1−q], with gpad = g zero-padded by kH − 1 rows and kW − 1 columns.
+    let private inputGradDirect<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (direct: Direct<'T>)
+            threads (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
+        let ph, pw = g.KH - 1, g.KW - 1
+        let s : ConvKernels.Sizes = { C = g.O; H = g.Ho + 2 * ph; W = g.Wo + 2 * pw; O = g.C; KH = g.KH; KW = g.KW }
+        let padded = Scratch<'T>.Take(3, g.N * s.C * s.H * s.W)
+        Array.Clear(padded, 0, g.N * s.C * s.H * s.W)
+        for plane in 0 .. g.N * g.O - 1 do
+            for i in 0 .. g.Ho - 1 do
+                Array.Copy(gy, (plane * g.Ho + i) * g.Wo, padded, (plane * s.H + i + ph) * s.W + pw, g.Wo)
+        let flipped = Array.zeroCreate<'T> (g.C * g.O * g.KH * g.KW)   // [C; O; kH; kW]
+        for c in 0 .. g.C - 1 do
+            for o in 0 .. g.O - 1 do
+                for p in 0 .. g.KH - 1 do
+                    for q in 0 .. g.KW - 1 do
+                        flipped[((c * g.O + o) * g.KH + p) * g.KW + q] <-
+                            w[((o * g.C + c) * g.KH + g.KH - 1 - p) * g.KW + g.KW - 1 - q]
+        directRun direct threads g s padded flipped
+
+    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
+            (gemm: Gemm<'T>, direct: Direct<'T>) threads (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
+        let s : ConvKernels.Sizes = { C = g.O; H = g.H + g.KH - 1; W = g.W + g.KW - 1; O = g.C; KH = g.KH; KW = g.KW }
+        if plain g && ConvKernels.fits s Vector256<'T>.Count then inputGradDirect direct threads g gy w
+        else inputGradIm2col gemm threads g gy w
+
     /// ∂W_g = G_g · colsᵀ has a long inner dimension (N·P, 36864 for W2's first layer) and a
     /// small result (O/G × K), which the GEMM cannot split across threads (it splits rows or
     /// columns of C). So the batch is split instead: each thread multiplies its images' columns
     /// into its own partial ∂W, and the partials are added (the sum over n is linear).
-    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
+    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>, _: Direct<'T>) threads
                                                                     (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
         let np, ld = g.N * g.P, g.Ld
         let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
@@ -227,16 +294,18 @@ module Conv =
                 TensorPrimitives.Add(ReadOnlySpan(dw, group * size, size), partial, target)
         dw
 
-    /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM
-    /// and the default thread count (Gemm.defaultThreads).
+    /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM and
+    /// direct kernel and the default thread count (Gemm.defaultThreads).
     let private dispatch op (a: Tensor) (b: Tensor) (shape: int[])
-                         (f32: Gemm<float32> -> int -> float32[] -> float32[] -> float32[])
-                         (f64: Gemm<float> -> int -> float[] -> float[] -> float[]) =
+                         (f32: Gemm<float32> * Direct<float32> -> int -> float32[] -> float32[] -> float32[])
+                         (f64: Gemm<float> * Direct<float> -> int -> float[] -> float[] -> float[]) =
         Create.sameDType op a b
         let threads = Gemm.defaultThreads
         match (Create.contiguous a).Storage, (Create.contiguous b).Storage with
-        | Storage.F32 x, Storage.F32 y -> Create.ofStorage shape (Storage.F32 (f32 Gemm.sgemm threads x y))
-        | Storage.F64 x, Storage.F64 y -> Create.ofStorage shape (Storage.F64 (f64 Gemm.dgemm threads x y))
+        | Storage.F32 x, Storage.F32 y ->
+            Create.ofStorage shape (Storage.F32 (f32 (Gemm.sgemm, ConvKernels.forward32) threads x y))
+        | Storage.F64 x, Storage.F64 y ->
+            Create.ofStorage shape (Storage.F64 (f64 (Gemm.dgemm, ConvKernels.forward64) threads x y))
         | _ -> failwith "unreachable: dtypes checked above"
 
     /// conv2d spec x w: the cross-correlation above, x [N; C; H; W], w [O; C/G; kH; kW] →

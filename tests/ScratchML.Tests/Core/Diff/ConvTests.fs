@@ -135,6 +135,23 @@ let private kernels = testList "im2col vs direct" [
         Expect.isTrue (closeTo (Conv.conv2dInputGrad spec xs g w) (Conv.conv2dInputGradDirect spec xs g w)) "input grad"
         Expect.isTrue (closeTo (Conv.conv2dWeightGrad spec ws x g) (Conv.conv2dWeightGradDirect spec ws x g)) "weight grad"
     }
+    seeded "plain convolutions (stride 1, no padding): the SIMD direct kernel = the loops" (fun seed ->
+        // output widths 8–19: whole vectors and a last one moved left, in both dtypes; channel
+        // counts around the kernel's block of 8
+        let rng = SplitMix64(uint64 seed)
+        let kh, kw = 1 + rng.Below 5, 1 + rng.Below 5
+        let xs = [| 1 + rng.Below 2; 1 + rng.Below 3; kh - 1 + 1 + rng.Below 6; kw - 1 + 8 + rng.Below 12 |]
+        let ws = [| 1 + rng.Below 17; xs[1]; kh; kw |]
+        let spec = Conv2dSpec.Default
+        let x, w = tensor xs (uniform rng -1.0 1.0), tensor ws (uniform rng -1.0 1.0)
+        let g = tensor (Conv.conv2d spec x w).Shape (uniform rng -1.0 1.0)
+        let near (tolerance: float) (a: Tensor) (b: Tensor) = Tensor.allClose tolerance tolerance a b
+        let f32 = Tensor.astype DType.Float32
+        [ "forward", near 1e-12 (Conv.conv2d spec x w) (Conv.conv2dDirect spec x w)
+          "input grad", near 1e-12 (Conv.conv2dInputGrad spec xs g w) (Conv.conv2dInputGradDirect spec xs g w)
+          "float32 forward", near 1e-5 (Conv.conv2d spec (f32 x) (f32 w)) (Conv.conv2dDirect spec x w)
+          "float32 input grad", near 1e-5 (Conv.conv2dInputGrad spec xs (f32 g) (f32 w)) (Conv.conv2dInputGradDirect spec xs g w) ]
+        |> List.tryPick (fun (name, ok) -> if ok then None else Some $"{name}: x {Shape.show xs}, w {Shape.show ws}"))
     seeded "2×2 max pooling: the SIMD pass equals the window scan (ties, NaN, both dtypes)" (fun seed ->
         let rng = SplitMix64(uint64 seed)
         // few distinct values (ties everywhere) and some NaN; widths with and without a tail
