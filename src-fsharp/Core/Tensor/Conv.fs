@@ -181,12 +181,12 @@ module Conv =
         int -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int
             -> int -> unit
 
-    /// A direct kernel of one dtype: sizes, two pinned inputs, the pinned output, images [n0, n1)
-    /// (ConvKernels.forward32/64: x, packed weights → y; weight32/64: x, g → ∂w partial sums).
+    /// A direct kernel of one dtype: sizes, pinned x, packed weights and y, images [n0, n1)
+    /// (ConvKernels.forward32/64, or adjoint32/64 for an input gradient).
     type internal Direct<'T when 'T: unmanaged> =
         ConvKernels.Sizes -> nativeptr<'T> -> nativeptr<'T> -> nativeptr<'T> -> int -> int -> unit
 
-    /// One dtype's kernels: its GEMM, the direct forward kernel, the direct weight-gradient kernel.
+    /// One dtype's kernels: its GEMM, the direct forward kernel, the direct input-gradient kernel.
     type internal Kernels<'T when 'T: unmanaged> = Gemm<'T> * Direct<'T> * Direct<'T>
 
     /// Is this convolution the direct kernel's case: stride 1, no padding, no dilation, one group?
@@ -269,18 +269,18 @@ module Conv =
         directRun direct threads g s padded flipped
 
     let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
-            (gemm: Gemm<'T>, direct: Direct<'T>, _: Direct<'T>) threads (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
+            (gemm: Gemm<'T>, _: Direct<'T>, adjoint: Direct<'T>) threads (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
         let s : ConvKernels.Sizes = { C = g.O; H = g.H + g.KH - 1; W = g.W + g.KW - 1; O = g.C; KH = g.KH; KW = g.KW }
         // the kernel fills blocks of 8 input channels: with fewer, most of its lanes would idle
         if plain g && g.C >= ConvKernels.Block && ConvKernels.fits s Vector256<'T>.Count then
-            inputGradDirect direct threads g gy w
+            inputGradDirect adjoint threads g gy w
         else inputGradIm2col gemm threads g gy w
 
     /// ∂W_g = G_g · colsᵀ has a long inner dimension (N·P, 36864 for W2's first layer) and a
     /// small result (O/G × K), which the GEMM cannot split across threads (it splits rows or
     /// columns of C). So the batch is split instead: each thread multiplies its images' columns
     /// into its own partial ∂W, and the partials are added (the sum over n is linear).
-    let private weightGradIm2col<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>) threads
+    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>, _: Direct<'T>, _: Direct<'T>) threads
                                                                     (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
         let np, ld = g.N * g.P, g.Ld
         let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
@@ -300,36 +300,6 @@ module Conv =
                 TensorPrimitives.Add(ReadOnlySpan(dw, group * size, size), partial, target)
         dw
 
-    /// ∂w of a plain convolution whose output rows are whole vectors, by the direct kernel: each
-    /// image range sums into its own vector partials, which are then added lane by lane.
-    let private weightGradDirect<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (kernel: Direct<'T>)
-            threads (g: ConvGeometry) (s: ConvKernels.Sizes) (x: 'T[]) (gy: 'T[]) =
-        let lanes = Vector256<'T>.Count
-        let size = (s.O + ConvKernels.Block - 1) / ConvKernels.Block * s.K * ConvKernels.Block * lanes
-        let parts = partsFor g threads (int64 s.O * int64 s.K * int64 (g.N * g.P))
-        let partials = Array.init parts (fun _ -> Array.zeroCreate<'T> size)
-        use px = fixed x
-        use pg = fixed gy
-        let px, pg = NativePtr.toNativeInt px, NativePtr.toNativeInt pg
-        byImages g parts (fun part n0 n1 ->
-            use pa = fixed partials[part]
-            kernel s (NativePtr.ofNativeInt px) (NativePtr.ofNativeInt pg) pa n0 n1)
-        let dw = Array.zeroCreate<'T> (g.O * g.K)
-        for o in 0 .. g.O - 1 do
-            for r in 0 .. g.K - 1 do
-                let at = (((o / ConvKernels.Block) * s.K + r) * ConvKernels.Block + o % ConvKernels.Block) * lanes
-                let mutable sum = 'T.Zero
-                for partial in partials do
-                    for l in 0 .. lanes - 1 do sum <- sum + partial[at + l]
-                dw[o * g.K + r] <- sum
-        dw
-
-    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
-            (gemm: Gemm<'T>, _: Direct<'T>, weight: Direct<'T>) threads (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
-        match directSizes<'T> g with
-        | s, true when g.Wo % Vector256<'T>.Count = 0 -> weightGradDirect weight threads g s x gy
-        | _ -> weightGradIm2col gemm threads g x gy
-
     /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM and
     /// direct kernel and the default thread count (Gemm.defaultThreads).
     let private dispatch op (a: Tensor) (b: Tensor) (shape: int[])
@@ -339,9 +309,9 @@ module Conv =
         let threads = Gemm.defaultThreads
         match (Create.contiguous a).Storage, (Create.contiguous b).Storage with
         | Storage.F32 x, Storage.F32 y ->
-            Create.ofStorage shape (Storage.F32 (f32 (Gemm.sgemm, ConvKernels.forward32, ConvKernels.weight32) threads x y))
+            Create.ofStorage shape (Storage.F32 (f32 (Gemm.sgemm, ConvKernels.forward32, ConvKernels.adjoint32) threads x y))
         | Storage.F64 x, Storage.F64 y ->
-            Create.ofStorage shape (Storage.F64 (f64 (Gemm.dgemm, ConvKernels.forward64, ConvKernels.weight64) threads x y))
+            Create.ofStorage shape (Storage.F64 (f64 (Gemm.dgemm, ConvKernels.forward64, ConvKernels.adjoint64) threads x y))
         | _ -> failwith "unreachable: dtypes checked above"
 
     /// conv2d spec x w: the cross-correlation above, x [N; C; H; W], w [O; C/G; kH; kW] →

@@ -91,65 +91,72 @@ module internal ConvKernels =
                         out 0 a0; out 1 a1; out 2 a2; out 3 a3; out 4 a4; out 5 a5; out 6 a6; out 7 a7
                         start <- j + lanes
 
-    /// Vector partial sums of the weight gradient over images [n0, n1), added into acc laid out
-    /// [⌈O/8⌉; C; kH; kW; 8; lanes]: ∂w[o,c,p,q] = Σ_{n,i,j} g[n,o,i,j] · x[n,c,i+p,j+q], lane l
-    /// of acc summing the columns j ≡ l (mod lanes). Needs Wo a multiple of lanes (no column
-    /// may count twice). An image's g and x planes (a few KiB) stay in L1 while every (c, p, q)
-    /// passes over them; 8 channels of g against one vector of x per step, as in `run`.
-    let inline private runWeight ([<InlineIfLambda>] fma: Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T>)
-                                 (s: Sizes) (x: nativeptr< ^T>) (g: nativeptr< ^T>) (acc: nativeptr< ^T>) n0 n1 =
+    /// The same sums for an input gradient (x = g zero-padded, packed = the flipped kernel), added
+    /// in the order im2col + GEMM + col2im adds them, so float32 training keeps its digits (W2's
+    /// losses move in the 4th digit when a gradient is rounded differently): for each kernel cell
+    /// (p, q) of the original kernel in row-major order, i.e. (kH−1−p′, kW−1−q′) here, first
+    /// t = Σ_c over the channels of g (FMA from zero), then y += t.
+    let inline private runAdjoint ([<InlineIfLambda>] fma: Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T>)
+                                  (s: Sizes) (x: nativeptr< ^T>) (packed: nativeptr< ^T>) (y: nativeptr< ^T>) n0 n1 =
         let lanes = Vector256< ^T>.Count
-        let ho, wo = s.Ho, s.Wo
-        let plane = ho * wo
+        let ho, wo, k = s.Ho, s.Wo, s.K
+        let broadcast (p: nativeptr< ^T>) r = Vector256.Create(NativePtr.get p r)
         for n in n0 .. n1 - 1 do
             for block in 0 .. (s.O - 1) / Block do
-                // channels past O (a last partial block) re-read the last one; their sums are dropped
-                let last = min Block (s.O - block * Block) - 1
-                let channel r = NativePtr.add g ((n * s.O + block * Block + min r last) * plane)
-                let g0, g1, g2, g3 = channel 0, channel 1, channel 2, channel 3
-                let g4, g5, g6, g7 = channel 4, channel 5, channel 6, channel 7
-                for c in 0 .. s.C - 1 do
-                    for p in 0 .. s.KH - 1 do
-                        for q in 0 .. s.KW - 1 do
-                            let a = NativePtr.add acc ((((block * s.C + c) * s.KH + p) * s.KW + q) * Block * lanes)
-                            let at r = NativePtr.add a (r * lanes)
-                            let mutable a0 = Vector256.Load(at 0)
-                            let mutable a1 = Vector256.Load(at 1)
-                            let mutable a2 = Vector256.Load(at 2)
-                            let mutable a3 = Vector256.Load(at 3)
-                            let mutable a4 = Vector256.Load(at 4)
-                            let mutable a5 = Vector256.Load(at 5)
-                            let mutable a6 = Vector256.Load(at 6)
-                            let mutable a7 = Vector256.Load(at 7)
-                            for i in 0 .. ho - 1 do
-                                let row = NativePtr.add x (((n * s.C + c) * s.H + i + p) * s.W + q)
-                                let mutable j = 0
-                                while j < wo do
-                                    let v = Vector256.Load(NativePtr.add row j)
-                                    let k = i * wo + j
-                                    a0 <- fma (Vector256.Load(NativePtr.add g0 k)) v a0
-                                    a1 <- fma (Vector256.Load(NativePtr.add g1 k)) v a1
-                                    a2 <- fma (Vector256.Load(NativePtr.add g2 k)) v a2
-                                    a3 <- fma (Vector256.Load(NativePtr.add g3 k)) v a3
-                                    a4 <- fma (Vector256.Load(NativePtr.add g4 k)) v a4
-                                    a5 <- fma (Vector256.Load(NativePtr.add g5 k)) v a5
-                                    a6 <- fma (Vector256.Load(NativePtr.add g6 k)) v a6
-                                    a7 <- fma (Vector256.Load(NativePtr.add g7 k)) v a7
-                                    j <- j + lanes
-                            a0.Store(at 0); a1.Store(at 1); a2.Store(at 2); a3.Store(at 3)
-                            a4.Store(at 4); a5.Store(at 5); a6.Store(at 6); a7.Store(at 7)
+                let weights = NativePtr.add packed (block * k * Block)
+                let outputs = min Block (s.O - block * Block)
+                for i in 0 .. ho - 1 do
+                    let mutable start = 0
+                    while start < wo do
+                        let j = min start (wo - lanes)
+                        let mutable a0 = Vector256< ^T>.Zero
+                        let mutable a1 = Vector256< ^T>.Zero
+                        let mutable a2 = Vector256< ^T>.Zero
+                        let mutable a3 = Vector256< ^T>.Zero
+                        let mutable a4 = Vector256< ^T>.Zero
+                        let mutable a5 = Vector256< ^T>.Zero
+                        let mutable a6 = Vector256< ^T>.Zero
+                        let mutable a7 = Vector256< ^T>.Zero
+                        for p in s.KH - 1 .. -1 .. 0 do
+                            for q in s.KW - 1 .. -1 .. 0 do
+                                let mutable t0 = Vector256< ^T>.Zero
+                                let mutable t1 = Vector256< ^T>.Zero
+                                let mutable t2 = Vector256< ^T>.Zero
+                                let mutable t3 = Vector256< ^T>.Zero
+                                let mutable t4 = Vector256< ^T>.Zero
+                                let mutable t5 = Vector256< ^T>.Zero
+                                let mutable t6 = Vector256< ^T>.Zero
+                                let mutable t7 = Vector256< ^T>.Zero
+                                for c in 0 .. s.C - 1 do
+                                    let v = Vector256.Load(NativePtr.add x (((n * s.C + c) * s.H + i + p) * s.W + j + q))
+                                    let wq = NativePtr.add weights (((c * s.KH + p) * s.KW + q) * Block)
+                                    t0 <- fma (broadcast wq 0) v t0
+                                    t1 <- fma (broadcast wq 1) v t1
+                                    t2 <- fma (broadcast wq 2) v t2
+                                    t3 <- fma (broadcast wq 3) v t3
+                                    t4 <- fma (broadcast wq 4) v t4
+                                    t5 <- fma (broadcast wq 5) v t5
+                                    t6 <- fma (broadcast wq 6) v t6
+                                    t7 <- fma (broadcast wq 7) v t7
+                                a0 <- a0 + t0; a1 <- a1 + t1; a2 <- a2 + t2; a3 <- a3 + t3
+                                a4 <- a4 + t4; a5 <- a5 + t5; a6 <- a6 + t6; a7 <- a7 + t7
+                        let out r (a: Vector256< ^T>) =
+                            if r < outputs then
+                                a.Store(NativePtr.add y (((n * s.O + block * Block + r) * ho + i) * wo + j))
+                        out 0 a0; out 1 a1; out 2 a2; out 3 a3; out 4 a4; out 5 a5; out 6 a6; out 7 a7
+                        start <- j + lanes
 
-    /// float32 weight-gradient partial sums for images [n0, n1) (see runWeight).
+    /// float32 input gradient for images [n0, n1) (see runAdjoint).
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-    let weight32 (s: Sizes) (x: nativeptr<float32>) (g: nativeptr<float32>) (acc: nativeptr<float32>) n0 n1 =
-        if Fma.IsSupported then runWeight (fun (w: Vector256<float32>) v a -> Fma.MultiplyAdd(w, v, a)) s x g acc n0 n1
-        else runWeight (fun w v a -> w * v + a) s x g acc n0 n1
+    let adjoint32 (s: Sizes) (x: nativeptr<float32>) (packed: nativeptr<float32>) (y: nativeptr<float32>) n0 n1 =
+        if Fma.IsSupported then runAdjoint (fun (w: Vector256<float32>) v a -> Fma.MultiplyAdd(w, v, a)) s x packed y n0 n1
+        else runAdjoint (fun w v a -> w * v + a) s x packed y n0 n1
 
-    /// float64 weight-gradient partial sums for images [n0, n1) (see runWeight).
+    /// float64 input gradient for images [n0, n1) (see runAdjoint).
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-    let weight64 (s: Sizes) (x: nativeptr<float>) (g: nativeptr<float>) (acc: nativeptr<float>) n0 n1 =
-        if Fma.IsSupported then runWeight (fun (w: Vector256<float>) v a -> Fma.MultiplyAdd(w, v, a)) s x g acc n0 n1
-        else runWeight (fun w v a -> w * v + a) s x g acc n0 n1
+    let adjoint64 (s: Sizes) (x: nativeptr<float>) (packed: nativeptr<float>) (y: nativeptr<float>) n0 n1 =
+        if Fma.IsSupported then runAdjoint (fun (w: Vector256<float>) v a -> Fma.MultiplyAdd(w, v, a)) s x packed y n0 n1
+        else runAdjoint (fun w v a -> w * v + a) s x packed y n0 n1
 
     /// float32 y for images [n0, n1): FMA when the processor has it (8 lanes).
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]

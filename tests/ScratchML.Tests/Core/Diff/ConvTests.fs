@@ -136,8 +136,8 @@ let private kernels = testList "im2col vs direct" [
         Expect.isTrue (closeTo (Conv.conv2dWeightGrad spec ws x g) (Conv.conv2dWeightGradDirect spec ws x g)) "weight grad"
     }
     seeded "plain convolutions (stride 1, no padding): the SIMD direct kernel = the loops" (fun seed ->
-        // output widths 8–19: whole vectors and a last one moved left, in both dtypes (the weight
-        // gradient's kernel takes widths of whole vectors only); channel counts around the block of 8
+        // output widths 8–19: whole vectors and a last one moved left, in both dtypes; channel
+        // counts around the kernel's block of 8 (the input gradient takes it from 8 channels on)
         let rng = SplitMix64(uint64 seed)
         let kh, kw = 1 + rng.Below 5, 1 + rng.Below 5
         let xs = [| 1 + rng.Below 2; 1 + rng.Below 10; kh - 1 + 1 + rng.Below 6; kw - 1 + 8 + rng.Below 12 |]
