@@ -9,10 +9,10 @@
 /// (im2col's adjoint) adds ∂cols back into ∂x. The batch is one GEMM: cols spans all N images.
 /// Measured on W2's shapes (batch 64; 1→8 5×5 on 28×28, 8→16 5×5 on 12×12) im2col + GEMM is
 /// several times faster than the direct scalar loops (numbers in ConvTests / issue 8's report).
-/// The plain case — stride 1, no padding or dilation, one group — skips im2col: its forward pass
-/// runs the SIMD direct kernel (ConvKernels.fs), and so does its input gradient, which is the
-/// forward convolution of g zero-padded by kH − 1, kW − 1 with the kernel flipped and its
-/// channel axes swapped.
+/// The plain case — stride 1, no padding or dilation, one group — skips im2col in its forward
+/// pass: the SIMD direct kernel (ConvKernels.fs) adds the same products in the same order as the
+/// GEMM, so results do not change. The gradients stay on im2col + GEMM: direct versions tried for
+/// issue 8 summed in other orders, and W2's float32 losses left PyTorch's 5th digit.
 namespace ScratchML
 
 /// Hyper-parameters of a 2-d convolution, each per axis (H, W) as PyTorch's conv2d takes them.
@@ -181,13 +181,13 @@ module Conv =
         int -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int
             -> int -> unit
 
-    /// A direct kernel of one dtype: sizes, pinned x, packed weights and y, images [n0, n1)
-    /// (ConvKernels.forward32/64, or adjoint32/64 for an input gradient).
+    /// The direct kernel of one dtype (ConvKernels.forward32/64): sizes, pinned x, packed
+    /// weights and y, images [n0, n1).
     type internal Direct<'T when 'T: unmanaged> =
         ConvKernels.Sizes -> nativeptr<'T> -> nativeptr<'T> -> nativeptr<'T> -> int -> int -> unit
 
-    /// One dtype's kernels: its GEMM, the direct forward kernel, the direct input-gradient kernel.
-    type internal Kernels<'T when 'T: unmanaged> = Gemm<'T> * Direct<'T> * Direct<'T>
+    /// One dtype's kernels: its GEMM and the direct forward kernel.
+    type internal Kernels<'T when 'T: unmanaged> = Gemm<'T> * Direct<'T>
 
     /// Is this convolution the direct kernel's case: stride 1, no padding, no dilation, one group?
     let private plain (g: ConvGeometry) =
@@ -228,12 +228,12 @@ module Conv =
         s, plain g && ConvKernels.fits s Vector256<'T>.Count
 
     let private forward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
-            (gemm: Gemm<'T>, direct: Direct<'T>, _: Direct<'T>) threads (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
+            (gemm: Gemm<'T>, direct: Direct<'T>) threads (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
         match directSizes<'T> g with
         | s, true -> directRun direct threads g s x w
         | _ -> forwardIm2col gemm threads g x w
 
-    let private inputGradIm2col<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
+    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>, _: Direct<'T>) threads
                                                                         (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
         let np, ld = g.N * g.P, g.Ld
         let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
@@ -248,39 +248,11 @@ module Conv =
                 col2imRange g cols group dx n0 n1)
         dx
 
-    /// ∂x of a plain convolution by the direct kernel: ∂x[n,c,h,w] = Σ_{o,p,q} gpad[n, o, h+p, w+q]
-    /// · w[o, c, kH−1−p, kW−1−q], with gpad = g zero-padded by kH − 1 rows and kW − 1 columns.
-    let private inputGradDirect<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (direct: Direct<'T>)
-            threads (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
-        let ph, pw = g.KH - 1, g.KW - 1
-        let s : ConvKernels.Sizes = { C = g.O; H = g.Ho + 2 * ph; W = g.Wo + 2 * pw; O = g.C; KH = g.KH; KW = g.KW }
-        let padded = Scratch<'T>.Take(3, g.N * s.C * s.H * s.W)
-        Array.Clear(padded, 0, g.N * s.C * s.H * s.W)
-        for plane in 0 .. g.N * g.O - 1 do
-            for i in 0 .. g.Ho - 1 do
-                Array.Copy(gy, (plane * g.Ho + i) * g.Wo, padded, (plane * s.H + i + ph) * s.W + pw, g.Wo)
-        let flipped = Array.zeroCreate<'T> (g.C * g.O * g.KH * g.KW)   // [C; O; kH; kW]
-        for c in 0 .. g.C - 1 do
-            for o in 0 .. g.O - 1 do
-                for p in 0 .. g.KH - 1 do
-                    for q in 0 .. g.KW - 1 do
-                        flipped[((c * g.O + o) * g.KH + p) * g.KW + q] <-
-                            w[((o * g.C + c) * g.KH + g.KH - 1 - p) * g.KW + g.KW - 1 - q]
-        directRun direct threads g s padded flipped
-
-    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
-            (gemm: Gemm<'T>, _: Direct<'T>, adjoint: Direct<'T>) threads (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
-        let s : ConvKernels.Sizes = { C = g.O; H = g.H + g.KH - 1; W = g.W + g.KW - 1; O = g.C; KH = g.KH; KW = g.KW }
-        // the kernel fills blocks of 8 input channels: with fewer, most of its lanes would idle
-        if plain g && g.C >= ConvKernels.Block && ConvKernels.fits s Vector256<'T>.Count then
-            inputGradDirect adjoint threads g gy w
-        else inputGradIm2col gemm threads g gy w
-
     /// ∂W_g = G_g · colsᵀ has a long inner dimension (N·P, 36864 for W2's first layer) and a
     /// small result (O/G × K), which the GEMM cannot split across threads (it splits rows or
     /// columns of C). So the batch is split instead: each thread multiplies its images' columns
     /// into its own partial ∂W, and the partials are added (the sum over n is linear).
-    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>, _: Direct<'T>, _: Direct<'T>) threads
+    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>, _: Direct<'T>) threads
                                                                     (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
         let np, ld = g.N * g.P, g.Ld
         let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
@@ -309,9 +281,9 @@ module Conv =
         let threads = Gemm.defaultThreads
         match (Create.contiguous a).Storage, (Create.contiguous b).Storage with
         | Storage.F32 x, Storage.F32 y ->
-            Create.ofStorage shape (Storage.F32 (f32 (Gemm.sgemm, ConvKernels.forward32, ConvKernels.adjoint32) threads x y))
+            Create.ofStorage shape (Storage.F32 (f32 (Gemm.sgemm, ConvKernels.forward32) threads x y))
         | Storage.F64 x, Storage.F64 y ->
-            Create.ofStorage shape (Storage.F64 (f64 (Gemm.dgemm, ConvKernels.forward64, ConvKernels.adjoint64) threads x y))
+            Create.ofStorage shape (Storage.F64 (f64 (Gemm.dgemm, ConvKernels.forward64) threads x y))
         | _ -> failwith "unreachable: dtypes checked above"
 
     /// conv2d spec x w: the cross-correlation above, x [N; C; H; W], w [O; C/G; kH; kW] →

@@ -135,9 +135,9 @@ let private kernels = testList "im2col vs direct" [
         Expect.isTrue (closeTo (Conv.conv2dInputGrad spec xs g w) (Conv.conv2dInputGradDirect spec xs g w)) "input grad"
         Expect.isTrue (closeTo (Conv.conv2dWeightGrad spec ws x g) (Conv.conv2dWeightGradDirect spec ws x g)) "weight grad"
     }
-    seeded "plain convolutions (stride 1, no padding): the SIMD direct kernel = the loops" (fun seed ->
+    seeded "plain convolutions (stride 1, no padding): the SIMD direct kernel and the gradients = the loops" (fun seed ->
         // output widths 8–19: whole vectors and a last one moved left, in both dtypes; channel
-        // counts around the kernel's block of 8 (the input gradient takes it from 8 channels on)
+        // counts around the kernel's block of 8; the gradients (im2col) checked on the same shapes
         let rng = SplitMix64(uint64 seed)
         let kh, kw = 1 + rng.Below 5, 1 + rng.Below 5
         let xs = [| 1 + rng.Below 2; 1 + rng.Below 10; kh - 1 + 1 + rng.Below 6; kw - 1 + 8 + rng.Below 12 |]
