@@ -8,7 +8,11 @@
 /// gradients are GEMMs on the same matrices: ∂W_g = G_g · colsᵀ, ∂cols = W_gᵀ · G_g, and col2im
 /// (im2col's adjoint) adds ∂cols back into ∂x. The batch is one GEMM: cols spans all N images.
 /// Measured on W2's shapes (batch 64; 1→8 5×5 on 28×28, 8→16 5×5 on 12×12) im2col + GEMM is
-/// several times faster than the direct loops (numbers in ConvTests / the report of issue 8).
+/// several times faster than the direct scalar loops (numbers in ConvTests / issue 8's report).
+/// The plain case — stride 1, no padding or dilation, one group — skips im2col in its forward
+/// pass: the SIMD direct kernel (ConvKernels.fs) adds the same products in the same order as the
+/// GEMM, so results do not change. The gradients stay on im2col + GEMM: direct versions tried for
+/// issue 8 summed in other orders, and W2's float32 losses left PyTorch's 5th digit.
 namespace ScratchML
 
 /// Hyper-parameters of a 2-d convolution, each per axis (H, W) as PyTorch's conv2d takes them.
@@ -22,9 +26,13 @@ type Conv2dSpec =
 
 namespace ScratchML.TensorOps
 
+#nowarn "9" // NativePtr: the direct kernel reads pinned arrays through pointers
+
 open System
 open System.Numerics
 open System.Numerics.Tensors
+open System.Runtime.Intrinsics
+open Microsoft.FSharp.NativeInterop
 open ScratchML
 
 /// Sizes of one convolution: input [N; C; H; W], weight [O; C/G; kH; kW], output [N; O; Ho; Wo].
@@ -39,6 +47,10 @@ type ConvGeometry =
     member g.K = g.Cg * g.KH * g.KW
     /// Output cells per image, Ho·Wo.
     member g.P = g.Ho * g.Wo
+    /// Row stride of the cols and gradient matrices: N·P plus 16 elements. N·P is often a
+    /// multiple of 1024 (W2: 36864, 4096), and rows 4 KiB apart all map to the same L1 cache set,
+    /// so a GEMM walking down a column evicted its own lines (W2's ∂W of conv2 ran 8× slower).
+    member g.Ld = g.N * g.P + 16
 
 /// Per-thread scratch arrays of one element type, grown on demand and reused by every call:
 /// a W2 training step would otherwise allocate ~10 MB of short-lived im2col matrices, and on
@@ -87,7 +99,7 @@ module Conv =
     /// The output shape [N; C_out; Ho; Wo].
     let outputShape (g: ConvGeometry) = [| g.N; g.O; g.Ho; g.Wo |]
 
-    // ---- im2col and col2im, per group; cols is [K × N·P] row-major ----
+    // ---- im2col and col2im, per group; cols is [K × N·P] with row stride Ld ----
 
     /// The output columns j whose input column j·sW + q·dW − pW lies inside the image, [lo, hi).
     let private inside (g: ConvGeometry) q =
@@ -100,11 +112,10 @@ module Conv =
     /// With stride 1 a row of a window is a contiguous run of the image: one block copy.
     let private im2colRange<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (x: 'T[]) group
                                                                       (cols: 'T[]) n0 n1 =
-        let np = g.N * g.P
         for c in 0 .. g.Cg - 1 do
             for p in 0 .. g.KH - 1 do
                 for q in 0 .. g.KW - 1 do
-                    let row = ((c * g.KH + p) * g.KW + q) * np
+                    let row = ((c * g.KH + p) * g.KW + q) * g.Ld
                     let lo, hi = inside g q
                     let shift = q * g.DW - g.PW
                     for n in n0 .. n1 - 1 do
@@ -124,11 +135,10 @@ module Conv =
     /// every window cell that read (h, w); padding cells are dropped.
     let private col2imRange<'T when 'T :> IFloatingPointIeee754<'T>> (g: ConvGeometry) (cols: 'T[]) group
                                                                       (dx: 'T[]) n0 n1 =
-        let np = g.N * g.P
         for c in 0 .. g.Cg - 1 do
             for p in 0 .. g.KH - 1 do
                 for q in 0 .. g.KW - 1 do
-                    let row = ((c * g.KH + p) * g.KW + q) * np
+                    let row = ((c * g.KH + p) * g.KW + q) * g.Ld
                     let lo, hi = inside g q
                     let shift = q * g.DW - g.PW
                     for n in n0 .. n1 - 1 do
@@ -162,7 +172,7 @@ module Conv =
     let private regroup (g: ConvGeometry) (nchw: 'T[]) group (matrix: 'T[]) (toMatrix: bool) n0 n1 =
         for o in 0 .. g.Og - 1 do
             for n in n0 .. n1 - 1 do
-                let a, b = (n * g.O + group * g.Og + o) * g.P, o * g.N * g.P + n * g.P
+                let a, b = (n * g.O + group * g.Og + o) * g.P, o * g.Ld + n * g.P
                 if toMatrix then Array.Copy(nchw, a, matrix, b, g.P) else Array.Copy(matrix, b, nchw, a, g.P)
 
     /// C[m×n] = A·B with A, B, C given as (array, offset, row stride, column stride), on the
@@ -171,10 +181,36 @@ module Conv =
         int -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int
             -> int -> unit
 
-    let private forward<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads (g: ConvGeometry)
-                                                                 (x: 'T[]) (w: 'T[]) =
-        let np = g.N * g.P
-        let cols, block = Scratch<'T>.Take(0, g.K * np), Scratch<'T>.Take(1, g.Og * np)
+    /// The direct kernel of one dtype (ConvKernels.forward32/64): sizes, pinned x, packed
+    /// weights and y, images [n0, n1).
+    type internal Direct<'T when 'T: unmanaged> =
+        ConvKernels.Sizes -> nativeptr<'T> -> nativeptr<'T> -> nativeptr<'T> -> int -> int -> unit
+
+    /// One dtype's kernels: its GEMM and the direct forward kernel.
+    type internal Kernels<'T when 'T: unmanaged> = Gemm<'T> * Direct<'T>
+
+    /// Is this convolution the direct kernel's case: stride 1, no padding, no dilation, one group?
+    let private plain (g: ConvGeometry) =
+        g.SH = 1 && g.SW = 1 && g.PH = 0 && g.PW = 0 && g.DH = 1 && g.DW = 1 && g.Groups = 1
+
+    /// y = x ⋆ w for n images by the direct kernel, the images split over threads as im2col's.
+    let private directRun<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (kernel: Direct<'T>)
+            threads (g: ConvGeometry) (s: ConvKernels.Sizes) (x: 'T[]) (w: 'T[]) =
+        let packed = ConvKernels.packWeights w s
+        let y = Array.zeroCreate<'T> (g.N * s.O * s.Ho * s.Wo)
+        use px = fixed x
+        use pw = fixed packed
+        use py = fixed y
+        let px, pw, py = NativePtr.toNativeInt px, NativePtr.toNativeInt pw, NativePtr.toNativeInt py
+        let parts = partsFor g threads (int64 s.O * int64 s.K * int64 (g.N * s.Ho * s.Wo))
+        byImages g parts (fun _ n0 n1 ->
+            kernel s (NativePtr.ofNativeInt px) (NativePtr.ofNativeInt pw) (NativePtr.ofNativeInt py) n0 n1)
+        y
+
+    let private forwardIm2col<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
+                                                                       (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
+        let np, ld = g.N * g.P, g.Ld
+        let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let out = Array.zeroCreate<'T> (g.N * g.O * g.P)
         let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
         for group in 0 .. g.Groups - 1 do
@@ -182,14 +218,25 @@ module Conv =
                 im2colRange g x group cols n0 n1
                 let c0 = n0 * g.P
                 // W_g · cols, this range's columns
-                gemm 1 g.Og ((n1 - n0) * g.P) g.K w (group * g.Og * g.K) g.K 1 cols c0 np 1 block c0 np
+                gemm 1 g.Og ((n1 - n0) * g.P) g.K w (group * g.Og * g.K) g.K 1 cols c0 ld 1 block c0 ld
                 regroup g out group block false n0 n1)
         out
 
-    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads (g: ConvGeometry)
-                                                                   (gy: 'T[]) (w: 'T[]) =
-        let np = g.N * g.P
-        let cols, block = Scratch<'T>.Take(0, g.K * np), Scratch<'T>.Take(1, g.Og * np)
+    /// The sizes the direct kernel sees for a plain convolution, and whether it applies.
+    let private directSizes<'T when 'T: unmanaged> (g: ConvGeometry) =
+        let s : ConvKernels.Sizes = { C = g.C; H = g.H; W = g.W; O = g.O; KH = g.KH; KW = g.KW }
+        s, plain g && ConvKernels.fits s Vector256<'T>.Count
+
+    let private forward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
+            (gemm: Gemm<'T>, direct: Direct<'T>) threads (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
+        match directSizes<'T> g with
+        | s, true -> directRun direct threads g s x w
+        | _ -> forwardIm2col gemm threads g x w
+
+    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>, _: Direct<'T>) threads
+                                                                        (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
+        let np, ld = g.N * g.P, g.Ld
+        let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let dx = Array.zeroCreate<'T> (g.N * g.C * g.H * g.W)
         let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
         for group in 0 .. g.Groups - 1 do
@@ -197,7 +244,7 @@ module Conv =
                 regroup g gy group block true n0 n1
                 let c0 = n0 * g.P
                 // W_gᵀ · G_g, this range's columns
-                gemm 1 g.K ((n1 - n0) * g.P) g.Og w (group * g.Og * g.K) 1 g.K block c0 np 1 cols c0 np
+                gemm 1 g.K ((n1 - n0) * g.P) g.Og w (group * g.Og * g.K) 1 g.K block c0 ld 1 cols c0 ld
                 col2imRange g cols group dx n0 n1)
         dx
 
@@ -205,10 +252,10 @@ module Conv =
     /// small result (O/G × K), which the GEMM cannot split across threads (it splits rows or
     /// columns of C). So the batch is split instead: each thread multiplies its images' columns
     /// into its own partial ∂W, and the partials are added (the sum over n is linear).
-    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
+    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>, _: Direct<'T>) threads
                                                                     (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
-        let np = g.N * g.P
-        let cols, block = Scratch<'T>.Take(0, g.K * np), Scratch<'T>.Take(1, g.Og * np)
+        let np, ld = g.N * g.P, g.Ld
+        let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let dw = Array.zeroCreate<'T> (g.O * g.K)
         let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
         let size = g.Og * g.K
@@ -218,23 +265,25 @@ module Conv =
                 im2colRange g x group cols n0 n1
                 regroup g gy group block true n0 n1
                 let c0, len = n0 * g.P, (n1 - n0) * g.P
-                gemm 1 g.Og g.K len block c0 np 1 cols c0 1 np partials (part * size) g.K)
+                gemm 1 g.Og g.K len block c0 ld 1 cols c0 1 ld partials (part * size) g.K)
             let target = Span(dw, group * size, size)
             for t in 0 .. parts - 1 do
                 let partial = ReadOnlySpan(partials, t * size, size)
                 TensorPrimitives.Add(ReadOnlySpan(dw, group * size, size), partial, target)
         dw
 
-    /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM
-    /// and the default thread count (Gemm.defaultThreads).
+    /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM and
+    /// direct kernel and the default thread count (Gemm.defaultThreads).
     let private dispatch op (a: Tensor) (b: Tensor) (shape: int[])
-                         (f32: Gemm<float32> -> int -> float32[] -> float32[] -> float32[])
-                         (f64: Gemm<float> -> int -> float[] -> float[] -> float[]) =
+                         (f32: Kernels<float32> -> int -> float32[] -> float32[] -> float32[])
+                         (f64: Kernels<float> -> int -> float[] -> float[] -> float[]) =
         Create.sameDType op a b
         let threads = Gemm.defaultThreads
         match (Create.contiguous a).Storage, (Create.contiguous b).Storage with
-        | Storage.F32 x, Storage.F32 y -> Create.ofStorage shape (Storage.F32 (f32 Gemm.sgemm threads x y))
-        | Storage.F64 x, Storage.F64 y -> Create.ofStorage shape (Storage.F64 (f64 Gemm.dgemm threads x y))
+        | Storage.F32 x, Storage.F32 y ->
+            Create.ofStorage shape (Storage.F32 (f32 (Gemm.sgemm, ConvKernels.forward32) threads x y))
+        | Storage.F64 x, Storage.F64 y ->
+            Create.ofStorage shape (Storage.F64 (f64 (Gemm.dgemm, ConvKernels.forward64) threads x y))
         | _ -> failwith "unreachable: dtypes checked above"
 
     /// conv2d spec x w: the cross-correlation above, x [N; C; H; W], w [O; C/G; kH; kW] →

@@ -3,7 +3,8 @@
 ///
 /// Window (i, j) of a plane covers rows i·sH − pH … i·sH − pH + kH − 1 (columns alike), clipped
 /// to the image: max pooling treats padding as −∞ (never the max), average pooling as zeros.
-/// Pooling is cheap beside convolution (one pass over the input), so the loops are direct.
+/// Pooling is one pass over the input, so the loops are direct; the common 2×2, stride-2 max
+/// pooling (every CNN here) has its own branch-free SIMD pass, which gives values and indices.
 namespace ScratchML
 
 /// Hyper-parameters of a 2-d pooling, per axis (H, W), as F.max_pool2d / F.avg_pool2d take them.
@@ -20,6 +21,8 @@ namespace ScratchML.TensorOps
 
 open System
 open System.Numerics
+open System.Runtime.Intrinsics
+open System.Runtime.Intrinsics.X86
 open ScratchML
 
 module Pool =
@@ -90,24 +93,102 @@ module Pool =
                 index[o] <- at))
         values, index
 
+    // ---- 2×2 windows moved by 2: four cells a b / c d, in SIMD lanes ----
+
+    /// Whether every window is a whole 2×2 block at (2i, 2j): kernel 2, stride 2, no padding
+    /// (in ceil mode an odd H or W would add a partial window).
+    let private isPairs (spec: Pool2dSpec) (x: int[]) (y: int[]) =
+        spec.Kernel = (2, 2) && spec.Stride = (2, 2) && spec.Padding = (0, 0)
+        && 2 * y[2] <= x[2] && 2 * y[3] <= x[3]
+
+    /// One step of the row-major scan: the later candidate wins when larger, or when NaN.
+    /// The scan of a b c d is later(later(a, b), later(c, d)): both pick the first maximum,
+    /// or the last NaN, so each row pair can be decided on its own, lane by lane.
+    let inline private laterWins (left: Vector128<'T>) (right: Vector128<'T>) : Vector128<'T> =
+        Vector128.GreaterThan(right, left) ||| Vector128.OnesComplement(Vector128.Equals(right, right))
+
+    /// Split 2·lanes consecutive cells of a row into the window's left (even) and right (odd)
+    /// columns: float32 by shufps, float64 by unpcklpd/unpckhpd.
+    let private split32 (v0: Vector128<float32>) (v1: Vector128<float32>) =
+        struct (Sse.Shuffle(v0, v1, 0x88uy), Sse.Shuffle(v0, v1, 0xDDuy))
+    let private split64 (v0: Vector128<float>) (v1: Vector128<float>) =
+        struct (Sse2.UnpackLow(v0, v1), Sse2.UnpackHigh(v0, v1))
+
+    /// Values and flat indices h·W + w of the maxima of 2×2 windows at (2i, 2j), as the scan in
+    /// `maxima` picks them. Per output row, `lanes` windows at a time: deinterleave the two input
+    /// rows into a b (top) and c d (bottom), then three compare-and-selects; no branch, so
+    /// random data costs no mispredictions. Windows past the last whole vector run scalar.
+    let private pairs<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T)
+                                and 'T :> ValueType>
+            (split: Vector128<'T> -> Vector128<'T> -> struct (Vector128<'T> * Vector128<'T>))
+            (shape: int[]) (y: int[]) (x: 'T[]) : 'T[] * 'T[] =
+        let h, w, ho, wo = shape[2], shape[3], y[2], y[3]
+        let values, index = Array.zeroCreate<'T> (Shape.numel y), Array.zeroCreate<'T> (Shape.numel y)
+        let lanes = if Sse2.IsSupported then Vector128<'T>.Count else wo + 1
+        let number (k: int) = 'T.CreateTruncating k
+        let load (k: int) = Vector128.Create<'T>(ReadOnlySpan<'T>(x, k, Vector128<'T>.Count))
+        let splat (k: int) = Vector128.Create<'T>(number k)
+        let offsets = Vector128.Create<'T>(Array.init Vector128<'T>.Count (fun l -> number (2 * l)))
+        let one, across, below = splat 1, splat w, splat (w + 1)
+        byPlanes shape (fun p0 p1 ->
+            for plane in p0 .. p1 - 1 do
+                for i in 0 .. ho - 1 do
+                    let top, o = plane * h * w + 2 * i * w, (plane * ho + i) * wo
+                    let mutable j = 0
+                    while j + lanes <= wo do
+                        let struct (a, b) = split (load (top + 2 * j)) (load (top + 2 * j + lanes))
+                        let struct (c, d) = split (load (top + w + 2 * j)) (load (top + w + 2 * j + lanes))
+                        let at = splat (2 * i * w + 2 * j) + offsets
+                        let upper, lower = laterWins a b, laterWins c d
+                        let t, ti = Vector128.ConditionalSelect(upper, b, a), Vector128.ConditionalSelect(upper, at + one, at)
+                        let u, ui = Vector128.ConditionalSelect(lower, d, c), Vector128.ConditionalSelect(lower, at + below, at + across)
+                        let last = laterWins t u
+                        Vector128.ConditionalSelect(last, u, t).CopyTo(values, o + j)
+                        Vector128.ConditionalSelect(last, ui, ti).CopyTo(index, o + j)
+                        j <- j + lanes
+                    for j in j .. wo - 1 do
+                        let mutable best, at = x[top + 2 * j], 2 * i * w + 2 * j
+                        for cell in 1 .. 3 do   // b, c, d at offsets 1, W, W + 1
+                            let k = cell / 2 * w + cell % 2
+                            let v = x[top + 2 * j + k]
+                            if 'T.op_GreaterThan(v, best) || 'T.IsNaN v then
+                                best <- v
+                                at <- 2 * i * w + 2 * j + k
+                        values[o + j] <- best
+                        index[o + j] <- number at)
+        values, index
+
     /// Apply `f32`/`f64` to x's row-major array, giving an array of `shape` in x's dtype.
     let private typed (x: Tensor) (shape: int[]) (f32: float32[] -> float32[]) (f64: float[] -> float[]) =
         match (Create.contiguous x).Storage with
         | Storage.F32 a -> Create.ofStorage shape (Storage.F32 (f32 a))
         | Storage.F64 a -> Create.ofStorage shape (Storage.F64 (f64 a))
 
+    /// Values and indices (in x's dtype) of every window's maximum: the SIMD pass for 2×2
+    /// windows moved by 2 when `fast`, else the general scan.
+    let private maxPool (op: string) (fast: bool) (spec: Pool2dSpec) (x: Tensor) =
+        let y = outputShape op spec x.Shape
+        let pair (values, index) = Create.ofStorage y values, Create.ofStorage y index
+        match (Create.contiguous x).Storage with
+        | Storage.F32 a when fast && isPairs spec x.Shape y ->
+            let v, i = pairs split32 x.Shape y a in pair (Storage.F32 v, Storage.F32 i)
+        | Storage.F64 a when fast && isPairs spec x.Shape y ->
+            let v, i = pairs split64 x.Shape y a in pair (Storage.F64 v, Storage.F64 i)
+        | Storage.F32 a ->
+            let v, i = maxima spec x.Shape y a in pair (Storage.F32 v, Storage.F32 (Array.map float32 i))
+        | Storage.F64 a ->
+            let v, i = maxima spec x.Shape y a in pair (Storage.F64 v, Storage.F64 (Array.map float i))
+
     /// maxPool2d spec x: out[n,c,i,j] = max of x over window (i, j), padding as −∞.
-    let maxPool2d (spec: Pool2dSpec) (x: Tensor) =
-        let y = outputShape "max_pool2d" spec x.Shape
-        typed x y (fun (a: float32[]) -> fst (maxima spec x.Shape y a))
-                  (fun (a: float[]) -> fst (maxima spec x.Shape y a))
+    let maxPool2d (spec: Pool2dSpec) (x: Tensor) = fst (maxPool "max_pool2d" true spec x)
 
     /// maxPool2dIndices spec x: the flat index h·W + w of each window's first maximum, as numbers
     /// in x's dtype (PyTorch's return_indices): the gradient is a scatter-add at these indices.
-    let maxPool2dIndices (spec: Pool2dSpec) (x: Tensor) =
-        let y = outputShape "max_pool2d_indices" spec x.Shape
-        typed x y (fun (a: float32[]) -> snd (maxima spec x.Shape y a) |> Array.map float32)
-                  (fun (a: float[]) -> snd (maxima spec x.Shape y a) |> Array.map float)
+    let maxPool2dIndices (spec: Pool2dSpec) (x: Tensor) = snd (maxPool "max_pool2d_indices" true spec x)
+
+    /// maxPool2dScan spec x: (values, indices) by the general window scan whatever the spec —
+    /// the readable reference the tests hold the 2×2 SIMD pass to.
+    let maxPool2dScan (spec: Pool2dSpec) (x: Tensor) = maxPool "max_pool2d" false spec x
 
     /// The divisor of a window: kH·kW with padding counted (clipped at the padded edge, as
     /// PyTorch in ceil mode), else the number of real cells.

@@ -135,6 +135,41 @@ let private kernels = testList "im2col vs direct" [
         Expect.isTrue (closeTo (Conv.conv2dInputGrad spec xs g w) (Conv.conv2dInputGradDirect spec xs g w)) "input grad"
         Expect.isTrue (closeTo (Conv.conv2dWeightGrad spec ws x g) (Conv.conv2dWeightGradDirect spec ws x g)) "weight grad"
     }
+    seeded "plain convolutions (stride 1, no padding): the SIMD direct kernel and the gradients = the loops" (fun seed ->
+        // output widths 8–19: whole vectors and a last one moved left, in both dtypes; channel
+        // counts around the kernel's block of 8; the gradients (im2col) checked on the same shapes
+        let rng = SplitMix64(uint64 seed)
+        let kh, kw = 1 + rng.Below 5, 1 + rng.Below 5
+        let xs = [| 1 + rng.Below 2; 1 + rng.Below 10; kh - 1 + 1 + rng.Below 6; kw - 1 + 8 + rng.Below 12 |]
+        let ws = [| 1 + rng.Below 17; xs[1]; kh; kw |]
+        let spec = Conv2dSpec.Default
+        let x, w = tensor xs (uniform rng -1.0 1.0), tensor ws (uniform rng -1.0 1.0)
+        let g = tensor (Conv.conv2d spec x w).Shape (uniform rng -1.0 1.0)
+        let near (tolerance: float) (a: Tensor) (b: Tensor) = Tensor.allClose tolerance tolerance a b
+        let f32 = Tensor.astype DType.Float32
+        [ "forward", near 1e-12 (Conv.conv2d spec x w) (Conv.conv2dDirect spec x w)
+          "input grad", near 1e-12 (Conv.conv2dInputGrad spec xs g w) (Conv.conv2dInputGradDirect spec xs g w)
+          "float32 forward", near 1e-5 (Conv.conv2d spec (f32 x) (f32 w)) (Conv.conv2dDirect spec x w)
+          "float32 input grad", near 1e-5 (Conv.conv2dInputGrad spec xs (f32 g) (f32 w)) (Conv.conv2dInputGradDirect spec xs g w)
+          "weight grad", near 1e-12 (Conv.conv2dWeightGrad spec ws x g) (Conv.conv2dWeightGradDirect spec ws x g)
+          "float32 weight grad", near 1e-4 (Conv.conv2dWeightGrad spec ws (f32 x) (f32 g)) (Conv.conv2dWeightGradDirect spec ws x g) ]
+        |> List.tryPick (fun (name, ok) -> if ok then None else Some $"{name}: x {Shape.show xs}, w {Shape.show ws}"))
+    seeded "2×2 max pooling: the SIMD pass equals the window scan (ties, NaN, both dtypes)" (fun seed ->
+        let rng = SplitMix64(uint64 seed)
+        // few distinct values (ties everywhere) and some NaN; widths with and without a tail
+        let shape = [| 1 + rng.Below 2; 1 + rng.Below 3; 2 + rng.Below 8; 2 + rng.Below 20 |]
+        let pick () = match rng.Below 8 with 0 -> nan | k -> float (k % 3) - 1.0
+        let x = Tensor.ofArray shape (Array.init (Shape.numel shape) (fun _ -> pick ()))
+        let spec = { Pool2dSpec.Square 2 with CeilMode = rng.Below 2 = 0 }
+        let same (a: Tensor) (b: Tensor) =
+            a.DType = b.DType && Array.forall2 (fun (u: float) v -> u = v || (Double.IsNaN u && Double.IsNaN v))
+                                                (Tensor.toArray a) (Tensor.toArray b)
+        [ DType.Float64; DType.Float32 ] |> List.tryPick (fun dtype ->
+            let xt = Tensor.astype dtype x
+            let values, indices = Pool.maxPool2dScan spec xt
+            if same (Pool.maxPool2d spec xt) values && same (Pool.maxPool2dIndices spec xt) indices then None
+            else Some $"{dtype} {Shape.show shape}: {Tensor.toArray (Pool.maxPool2dIndices spec xt)} \
+                       vs {Tensor.toArray indices}"))
     test "a 2×2 window picks the first maximum of its row-major scan on ties" {
         let x = Tensor.ofArray [| 1; 1; 2; 2 |] [| 1.0; 3.0; 3.0; 3.0 |]
         let spec = Pool2dSpec.Square 2
@@ -209,7 +244,7 @@ let private best (f: unit -> unit) =
 /// W2's two convolutions (batch 64), float32 and float64: im2col + GEMM equals the direct loops, and the
 /// best-of-5 times of both are printed (not asserted: the machine is shared and noisy).
 let private timing = testList "timing" [
-    test "W2 shapes: im2col = direct, times printed" {
+    test "W2 shapes: kernels = scalar loops, times printed" {
         let rng = SplitMix64 1UL
         let layers = [ "1→8 5×5 on 28×28", [| 64; 1; 28; 28 |], [| 8; 1; 5; 5 |]
                        "8→16 5×5 on 12×12", [| 64; 8; 12; 12 |], [| 16; 8; 5; 5 |] ]
@@ -219,13 +254,13 @@ let private timing = testList "timing" [
             let w = Tensor.astype dtype (tensor ws (uniform rng -1.0 1.0))
             let spec = Conv2dSpec.Default
             let y = Conv.conv2d spec x w
-            Expect.isTrue (Tensor.allClose 1e-4 1e-4 y (Conv.conv2dDirect spec x w)) $"{name}: im2col = direct"
+            Expect.isTrue (Tensor.allClose 1e-4 1e-4 y (Conv.conv2dDirect spec x w)) $"{name}: kernels = scalar loops"
             let g = Tensor.astype dtype (tensor y.Shape (uniform rng -1.0 1.0))
             let fast = best (fun () -> Conv.conv2d spec x w |> ignore)
             let slow = best (fun () -> Conv.conv2dDirect spec x w |> ignore)
             let dx = best (fun () -> Conv.conv2dInputGrad spec xs g w |> ignore)
             let dw = best (fun () -> Conv.conv2dWeightGrad spec ws x g |> ignore)
-            printfn $"conv {name} {dtype}: forward im2col {fast:F2} ms, direct {slow:F2} ms; \
+            printfn $"conv {name} {dtype}: forward {fast:F2} ms, scalar loops {slow:F2} ms; \
                       input grad {dx:F2} ms, weight grad {dw:F2} ms (best of 5)"
     } ]
 
