@@ -94,6 +94,16 @@ let tests =
             let inputs = stackInputs s 3 2 |> List.filter (fun (n, _) -> n <> "h0")
             gradCheck 13UL inputs (stack s None)
         }
+        test "zero initial state: the forward graph is already simplified, so the gradient reuses it" {
+            // Simplify.run leaves every node of h_T (and c_T) as it is: a simplified gradient
+            // reads these very nodes instead of a rebuilt copy of the forward pass
+            for kind in kinds do
+                let s = { Recurrent.spec kind 2 3 with NumLayers = 2 }
+                let v = Recurrent.variables "" s
+                let r = Recurrent.run s v (Expr.var "input" [| 4; 2; 2 |]) None None None
+                for e in r.HN :: Option.toList r.CN do
+                    Expect.equal (Simplify.run e).Id e.Id $"{kind}: a fixpoint of Simplify"
+        }
         test "a one-step sequence is the cell" {
             for kind in kinds do
                 let s = Recurrent.spec kind 3 2
