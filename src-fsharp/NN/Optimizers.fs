@@ -13,6 +13,7 @@ namespace ScratchML.NN
 
 open System
 open System.Numerics.Tensors
+open System.Runtime.Intrinsics
 open ScratchML
 
 /// SGD hyper-parameters (torch.optim.SGD).
@@ -114,21 +115,52 @@ module private Rules =
                 p[i] <- p[i] + -lr * buf[i]
             else p[i] <- p[i] + -lr * g / avg
 
-    /// Adam: m ← β₁·m + (1−β₁)·g; v ← β₂·v + (1−β₂)·g²; amsgrad: vmax ← max(vmax, v), use vmax;
-    /// p ← p − stepSize·m/(√v/√(1−β₂ᵗ) + eps), stepSize = lr/(1−β₁ᵗ).
+    /// Adam on one element i: m ← β₁·m + (1−β₁)·g; v ← β₂·v + (1−β₂)·g²; amsgrad:
+    /// vmax ← max(vmax, v), use vmax; p ← p − stepSize·m/(√v/√(1−β₂ᵗ) + eps), stepSize = lr/(1−β₁ᵗ).
+    /// The readable definition; `adam` below runs it on SIMD lanes and calls this for the tail.
+    let inline adamAt (i: int) (p: 'T[]) (grad: 'T[]) (m: 'T[]) (v: 'T[]) (vmax: 'T[])
+                      stepSize bc2Sqrt b1 b2 eps wd amsgrad maximize =
+        let one = LanguagePrimitives.GenericOne
+        let g = gradient maximize wd grad[i] p[i]
+        m[i] <- m[i] * b1 + (one - b1) * g
+        v[i] <- v[i] * b2 + (one - b2) * g * g
+        let vhat =
+            if amsgrad then
+                if v[i] > vmax[i] then vmax[i] <- v[i]
+                vmax[i]
+            else v[i]
+        p[i] <- p[i] + -stepSize * m[i] / (sqrt vhat / bc2Sqrt + eps)
+
+    /// Adam over whole arrays in one pass: `adamAt`'s operations in its order on Vector256 lanes
+    /// (IEEE +, ·, /, √ round lane by lane as they do one by one, and no multiply-add is fused,
+    /// so every element gets the bits of the scalar formula), then `adamAt` on the last few.
     let inline adam (p: 'T[]) (grad: 'T[]) (m: 'T[]) (v: 'T[]) (vmax: 'T[])
                     stepSize bc2Sqrt b1 b2 eps wd amsgrad maximize =
         let one = LanguagePrimitives.GenericOne
-        for i in 0 .. p.Length - 1 do
-            let g = gradient maximize wd grad[i] p[i]
-            m[i] <- m[i] * b1 + (one - b1) * g
-            v[i] <- v[i] * b2 + (one - b2) * g * g
-            let vhat =
-                if amsgrad then
-                    if v[i] > vmax[i] then vmax[i] <- v[i]
-                    vmax[i]
-                else v[i]
-            p[i] <- p[i] + -stepSize * m[i] / (sqrt vhat / bc2Sqrt + eps)
+        let hasDecay = wd <> LanguagePrimitives.GenericZero
+        let splat (x: 'T) = Vector256.Create<'T> x
+        let beta1, keep1, beta2, keep2 = splat b1, splat (one - b1), splat b2, splat (one - b2)
+        let step, bc2, epsilon, decay = splat -stepSize, splat bc2Sqrt, splat eps, splat wd
+        let width = Vector256<'T>.Count
+        let mutable i = 0
+        while i + width <= p.Length do
+            let p0 = Vector256.Create<'T>(p, i)
+            let mutable g = Vector256.Create<'T>(grad, i)
+            if maximize then g <- -g
+            if hasDecay then g <- g + decay * p0
+            let m1 = Vector256.Create<'T>(m, i) * beta1 + keep1 * g
+            let v1 = Vector256.Create<'T>(v, i) * beta2 + keep2 * g * g
+            let mutable vhat = v1
+            if amsgrad then
+                let old = Vector256.Create<'T>(vmax, i)
+                vhat <- Vector256.ConditionalSelect(Vector256.GreaterThan(v1, old), v1, old)
+                vhat.CopyTo(vmax, i)
+            m1.CopyTo(m, i)
+            v1.CopyTo(v, i)
+            (p0 + step * m1 / (Vector256.Sqrt vhat / bc2 + epsilon)).CopyTo(p, i)
+            i <- i + width
+        for j in i .. p.Length - 1 do
+            adamAt j p grad m v vmax stepSize bc2Sqrt b1 b2 eps wd amsgrad maximize
 
 /// Creating state and stepping.
 [<RequireQualifiedAccess>]

@@ -5,8 +5,9 @@
 /// Backpropagation through time is nothing special: `Grad.grad` on the unrolled graph is the
 /// chain rule through every step. Every step reuses the same parameter nodes and each step adds
 /// a constant number of nodes, so the graph (and its gradient graph) has O(T·layers·directions)
-/// nodes: a 1-layer LSTM (I = 3, H = 4) with T = 50 has 1,012 forward nodes (20 per step) and
-/// a gradient graph of 3,158 nodes (63 per step); T = 10 gives 212 and 638 (RecurrentTests).
+/// nodes: a 1-layer LSTM (I = 3, H = 4) with T = 50 has 958 forward nodes (19 per step) and
+/// a gradient graph of 2,901 nodes (58 per step); T = 10 gives 198 and 581 (RecurrentTests).
+/// The input terms x_t·W_ihᵀ of all steps are one matrix product, sliced per step.
 /// Truncated BPTT: run chunks of k steps, binding h0/c0 Vars of each chunk to the previous
 /// chunk's h_n/c_n values, so gradients stop at chunk boundaries and one compiled program serves.
 namespace ScratchML.NN
@@ -81,8 +82,23 @@ module Recurrent =
     let private stepMask (lengths: int[]) t =
         Expr.constant (Tensor.ofArray [| lengths.Length; 1 |] [| for n in lengths -> if t < n then 1.0 else 0.0 |])
 
-    /// One direction of one layer over the steps x_t [N; I] (t = 0 … T−1):
-    /// h_t = cell(x_t, h_{t−1}) for t in order (reverse: T−1 down to 0). With lengths, a step
+    /// The input terms of every step at once: P = X·W_ihᵀ, one GEMM for the whole sequence
+    /// (X: [A; B; I] with time on `timeAxis`, 0 or 1, read as [A·B; I]), then per step
+    /// xi_t = P[time t] + b_ih [N; G·H]. The sum of the slices' gradients is merged back into one
+    /// tensor by the compiler (SumMerge), so the backward pass is one GEMM for ∂X and one for
+    /// ∂W_ih too, instead of T small ones each.
+    let private inputTerms (p: CellParams) (sequence: Expr) (timeAxis: int) =
+        let a, b, inputs = sequence.Shape[0], sequence.Shape[1], sequence.Shape[2]
+        let projected =
+            Expr.matmul (Expr.reshape [| a * b; inputs |] sequence) (Expr.transpose 0 1 p.WeightIh)
+            |> Expr.reshape [| a; b; p.WeightIh.Shape[0] |]
+        Array.init sequence.Shape[timeAxis] (fun t ->
+            let at = if timeAxis = 0 then [ Slice.Index t ] else [ Slice.All; Slice.Index t ]
+            let xw = Expr.slice at projected
+            match p.BiasIh with Some bias -> xw + bias | None -> xw)
+
+    /// One direction of one layer over the input terms xi_t = x_t·W_ihᵀ + b_ih (t = 0 … T−1):
+    /// h_t = cell(xi_t, h_{t−1}) for t in order (reverse: T−1 down to 0). With lengths, a step
     /// past a sequence's end keeps the state (h_t = where(mask_t, cell(…), h_{t−1})) and
     /// outputs 0, as PyTorch's packed sequences do. → (h_t for each t, final state).
     let private runDirection (s: RecurrentSpec) (p: CellParams) (inputs: Expr[]) (initial: CellState)
@@ -92,7 +108,7 @@ module Recurrent =
         let outputs = Array.zeroCreate steps
         let mutable state = initial
         for t in order do
-            let next = Cell.step s.Kind p inputs[t] state
+            let next = Cell.stepFrom s.Kind p inputs[t] state
             match lengths with
             | None ->
                 outputs[t] <- next.H
@@ -119,30 +135,33 @@ module Recurrent =
         let zeros = Expr.zeros [| batch; s.HiddenSize |]
         let row (stacked: Expr option) k =
             stacked |> Option.map (fun e -> Expr.slice [ Slice.Index k ] e) |> Option.defaultValue zeros
-        // steps are sliced once; inner layers read the step outputs directly. (Slicing one
-        // projected [T; N; G·H] tensor instead costs O(T²·N·G·H) in the backward pass: the
-        // gradient of each slice is a full-size tensor, zero outside step t.)
-        let mutable layerInput = Array.init timeFirst.Shape[0] (fun t -> Expr.slice [ Slice.Index t ] timeFirst)
+        // [a; b; …] each [N; H] → [k; N; H]
+        let stack (states: Expr list) =
+            states |> List.map (fun h -> Expr.reshape (Array.append [| 1 |] h.Shape) h) |> Expr.concat 0
+        // layer 0 projects the input in its own layout (batch-first needs no transposed copy);
+        // an inner layer projects the previous layer's step outputs stacked [T; N; D·H]
+        let mutable layerInput = [||]
         let finals = ResizeArray<CellState>()
         for layer in 0 .. s.NumLayers - 1 do
+            let sequence, timeAxis =
+                if layer = 0 then input, (if s.BatchFirst then 1 else 0)
+                else stack (List.ofArray layerInput), 0
             let perDirection =
                 [ for direction in 0 .. s.Directions - 1 ->
                     let k = layer * s.Directions + direction
                     let initial =
                         { H = row h0 k; C = (if s.Kind = CellKind.Lstm then Some (row c0 k) else None) }
                     let p = cellParams s parameters layer direction
-                    let outputs, final = runDirection s p layerInput initial lengths (direction = 1)
+                    let terms = inputTerms p sequence timeAxis
+                    let outputs, final = runDirection s p terms initial lengths (direction = 1)
                     finals.Add final
                     outputs ]
             // step t of this layer's output: [h_t forward, h_t reverse] along the feature axis
             layerInput <-
-                Array.init layerInput.Length (fun t ->
+                Array.init timeFirst.Shape[0] (fun t ->
                     match perDirection with
                     | [ forward ] -> forward[t]
                     | _ -> Expr.concat 1 [ for hs in perDirection -> hs[t] ])
-        // [a; b; …] each [N; H] → [k; N; H]
-        let stack (states: Expr list) =
-            states |> List.map (fun h -> Expr.reshape (Array.append [| 1 |] h.Shape) h) |> Expr.concat 0
         let output = stack (List.ofArray layerInput)
         { Output = (if s.BatchFirst then Expr.transpose 0 1 output else output)
           HN = stack [ for f in finals -> f.H ]

@@ -51,21 +51,33 @@ module Cell =
         let leading = List.replicate (gates.Rank - 1) Slice.All
         Expr.slice (leading @ [ Slice.Range (Some (k * hiddenSize), Some ((k + 1) * hiddenSize), 1) ]) gates
 
+    /// The recurrent term h·W_hhᵀ + b_hh. At the zero state (the default h₀) the product is 0,
+    /// so the term is b_hh alone, or nothing without biases. Written so here, exactly as Simplify
+    /// rewrites it: the forward graph is then the one the simplified gradient reuses; otherwise
+    /// every later step differs from its simplified twin and the program runs the forward twice.
+    let recurrentTerm (p: CellParams) (h: Expr) : Expr option =
+        match h with
+        | Zero -> p.BiasHh
+        | _ -> Some (linear h p.WeightHh p.BiasHh)
+
+    /// a + b, or a alone when there is no b.
+    let private plus (a: Expr) (b: Expr option) = match b with Some b -> a + b | None -> a
+
     /// RNN step from a precomputed input term xi = x·W_ihᵀ + b_ih:
     /// h₁ = act(xi + h·W_hhᵀ + b_hh), act = tanh or relu.   xi: [N; H], h: [N; H] → [N; H].
     let rnnFrom (activation: Expr -> Expr) (p: CellParams) (xi: Expr) (h: Expr) =
-        activation (xi + linear h p.WeightHh p.BiasHh)
+        activation (plus xi (recurrentTerm p h))
 
     /// LSTM step from xi = x·W_ihᵀ + b_ih [N; 4H]:
     /// gates = xi + h·W_hhᵀ + b_hh, split into i, f, g, o (H columns each);
     /// i, f, o = σ(·), g = tanh(·); c₁ = f⊙c + i⊙g; h₁ = o⊙tanh(c₁).   → (h₁, c₁) each [N; H].
     let lstmFrom (p: CellParams) (xi: Expr) (h: Expr) (c: Expr) =
         let hiddenSize = p.HiddenSize
-        let gates = xi + linear h p.WeightHh p.BiasHh
+        let gates = plus xi (recurrentTerm p h)
         let block k = gate hiddenSize k gates
         let i, f = Expr.sigmoid (block 0), Expr.sigmoid (block 1)
         let g, o = Expr.tanh (block 2), Expr.sigmoid (block 3)
-        let c1 = f * c + i * g
+        let c1 = match c with Zero -> i * g | _ -> f * c + i * g   // f⊙0 = 0 at c₀ = 0
         o * Expr.tanh c1, c1
 
     /// GRU step from xi = x·W_ihᵀ + b_ih [N; 3H], with hh = h·W_hhᵀ + b_hh [N; 3H]:
@@ -73,13 +85,15 @@ module Cell =
     /// h₁ = (1 − z)⊙n + z⊙h   (z keeps the old state).   → h₁ [N; H].
     let gruFrom (p: CellParams) (xi: Expr) (h: Expr) =
         let hiddenSize = p.HiddenSize
-        let hh = linear h p.WeightHh p.BiasHh
+        let hh = recurrentTerm p h
         let inBlock k = gate hiddenSize k xi
-        let hiddenBlock k = gate hiddenSize k hh
-        let r = Expr.sigmoid (inBlock 0 + hiddenBlock 0)
-        let z = Expr.sigmoid (inBlock 1 + hiddenBlock 1)
-        let n = Expr.tanh (inBlock 2 + r * hiddenBlock 2)
-        (1.0 - z) * n + z * h
+        let hiddenBlock k = hh |> Option.map (gate hiddenSize k)
+        let r = Expr.sigmoid (plus (inBlock 0) (hiddenBlock 0))
+        let z = Expr.sigmoid (plus (inBlock 1) (hiddenBlock 1))
+        let n = Expr.tanh (plus (inBlock 2) (hiddenBlock 2 |> Option.map (fun b -> r * b)))
+        match h with
+        | Zero -> (1.0 - z) * n   // z⊙h = 0 at h₀ = 0
+        | _ -> (1.0 - z) * n + z * h
 
     /// One step of any cell kind from the precomputed input term xi = x·W_ihᵀ + b_ih.
     let stepFrom (kind: CellKind) (p: CellParams) (xi: Expr) (state: CellState) : CellState =

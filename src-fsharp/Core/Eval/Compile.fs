@@ -448,11 +448,17 @@ module Compile =
         while stack.Count > 0 do
             let struct (e, ready) = stack.Pop()
             if ready then
-                let codes = argsOf e |> List.map operand |> Array.ofList
+                // x^2 runs as x·x (the same correctly rounded square): a general pow costs ~10×
+                // more per element, and Simplify writes every y·y (tanh', σ'…) as y^2
+                let op, args =
+                    match e.Node with
+                    | Node.Apply (Op.Pow, [ x; Scalar 2.0 ]) -> Op.Mul, [ x; x ]
+                    | Node.Apply (op, args) -> op, args
+                    | _ -> invalidOp "fuse"
+                let codes = args |> List.map operand |> Array.ofList
                 let dest = if free.Count > 0 then free.Pop() else (registers <- registers + 1; registers - 1)
-                for c in codes do if c >= 0 then free.Push c   // after choosing dest: never in place
+                for c in Array.distinct codes do if c >= 0 then free.Push c   // after choosing dest: never in place
                 registerOf[e.Id] <- dest
-                let op = match e.Node with Node.Apply (op, _) -> op | _ -> invalidOp "fuse"
                 steps.Add { Op = op; Args = codes; Dest = dest }
             else
                 stack.Push(struct (e, true))

@@ -78,7 +78,17 @@ module SumMerge =
         match List.partition isProduct terms with
         | (_ :: _ :: _ as products), rest ->
             let factors = products |> List.map argsOf
-            let left = Expr.concat 1 [ for f in factors -> f[0] ]
+            let transposed (e: Expr) =
+                match e.Node with
+                | Node.Apply (Op.Permute [ 1; 0 ], [ x ]) -> Some x
+                | _ -> None
+            // [x₁ᵀ x₂ᵀ …] = [x₁; x₂; …]ᵀ: stacking rows copies whole rows, and the GEMM reads
+            // the transpose by strides (a weight gradient's left factors are hᵀ, one per step)
+            let left =
+                let lefts = [ for f in factors -> f[0] ]
+                match List.map transposed lefts with
+                | xs when List.forall Option.isSome xs -> Expr.transpose 0 1 (Expr.concat 0 (List.choose id xs))
+                | _ -> Expr.concat 1 lefts
             let right = Expr.concat 0 [ for f in factors -> f[1] ]
             Expr.matmul left right :: rest
         | _ -> terms

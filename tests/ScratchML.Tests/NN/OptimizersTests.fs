@@ -142,6 +142,40 @@ let tests =
             | _ -> failtest "float32 expected"
         }
 
+        testList "Adam's SIMD pass gives the bits of the one-element formula (float32)" [
+            for weightDecay, amsgrad, maximize in [ 0.0, false, false; 0.01, true, false; 0.0, false, true ] ->
+            test $"wd {weightDecay}, amsgrad {amsgrad}, maximize {maximize}" {
+                let rng = SplitMix64 9UL
+                let n = 1037 // not a multiple of the vector width: the tail is covered too
+                let draw scale = Array.init n (fun _ -> float32 (rng.Symmetric scale))
+                let p0, g1, g2 = draw 3.0, draw 10.0, draw 10.0
+                let o = { AdamOptions.Defaults with
+                            LearningRate = 0.01; WeightDecay = weightDecay; AmsGrad = amsgrad; Maximize = maximize }
+                let adam = Optimizer.Adam o
+                let p = Tensor(Storage.F32(Array.copy p0), [| n |], [| 1 |], 0)
+                let states = Optimizer.init adam [| p |]
+                for g in [ g1; g2 ] do
+                    Optimizer.step adam states [| p |] [| Tensor(Storage.F32 g, [| n |], [| 1 |], 0) |]
+                // the same two steps written out one element at a time, as torch.optim.Adam's
+                let expected = Array.copy p0
+                let m, v, vmax = Array.zeroCreate<float32> n, Array.zeroCreate<float32> n, Array.zeroCreate<float32> n
+                for t, g in [ 1, g1; 2, g2 ] do
+                    let stepSize = float32 (o.LearningRate / (1.0 - o.Beta1 ** float t))
+                    let bc2Sqrt = float32 (sqrt (1.0 - o.Beta2 ** float t))
+                    let b1, b2, eps, wd = float32 o.Beta1, float32 o.Beta2, float32 o.Eps, float32 o.WeightDecay
+                    for i in 0 .. n - 1 do
+                        let g = (if maximize then -g[i] else g[i]) |> fun g -> if wd <> 0.0f then g + wd * expected[i] else g
+                        m[i] <- m[i] * b1 + (1.0f - b1) * g
+                        v[i] <- v[i] * b2 + (1.0f - b2) * g * g
+                        if v[i] > vmax[i] then vmax[i] <- v[i]
+                        let vhat = if amsgrad then vmax[i] else v[i]
+                        expected[i] <- expected[i] + -stepSize * m[i] / (sqrt vhat / bc2Sqrt + eps)
+                let bits (xs: float32[]) = xs |> Array.map BitConverter.SingleToInt32Bits
+                match p.Storage with
+                | Storage.F32 actual -> Expect.equal (bits actual) (bits expected) "bit for bit"
+                | _ -> failtest "float32 expected"
+            } ]
+
         test "plain SGD on a strided gradient: p ← p − lr·g, g read in row-major order" {
             let p = Tensor(Storage.F64 [| 1.0; 2.0; 3.0; 4.0 |], [| 2; 2 |], [| 2; 1 |], 0)
             // the transpose of [[10, 20], [30, 40]]: row-major values 10, 30, 20, 40

@@ -94,6 +94,16 @@ let tests =
             let inputs = stackInputs s 3 2 |> List.filter (fun (n, _) -> n <> "h0")
             gradCheck 13UL inputs (stack s None)
         }
+        test "zero initial state: the forward graph is already simplified, so the gradient reuses it" {
+            // Simplify.run leaves every node of h_T (and c_T) as it is: a simplified gradient
+            // reads these very nodes instead of a rebuilt copy of the forward pass
+            for kind in kinds do
+                let s = { Recurrent.spec kind 2 3 with NumLayers = 2 }
+                let v = Recurrent.variables "" s
+                let r = Recurrent.run s v (Expr.var "input" [| 4; 2; 2 |]) None None None
+                for e in r.HN :: Option.toList r.CN do
+                    Expect.equal (Simplify.run e).Id e.Id $"{kind}: a fixpoint of Simplify"
+        }
         test "a one-step sequence is the cell" {
             for kind in kinds do
                 let s = Recurrent.spec kind 3 2
@@ -154,13 +164,15 @@ let tests =
             Expect.isLessThanOrEqual ((g50 - g10) / 40) 80 "at most 80 gradient nodes per step"
         }
         test "BPTT: the parameter gradient's work is linear in T (Σ elements over all nodes)" {
-            // guards against O(T²) tensors, e.g. a full-size slice gradient per step
+            // guards against O(T²) tensors in what runs. The raw gradient places each step's
+            // slice of the projected inputs X·W_ihᵀ into a full-size zero tensor (T of them);
+            // the compiler first merges that sum into one concatenation (SumMerge), so count there
             let elements steps =
                 let s = Recurrent.spec CellKind.Lstm 3 4
                 let v = Recurrent.variables "" s
                 let r = Recurrent.run s v (Expr.var "input" [| steps; 2; 3 |]) None None None
                 let gradients = Grad.grad (Expr.sumAll r.Output) [ for KeyValue (_, p) in v -> p ]
-                Order.topological gradients |> Array.sumBy (fun e -> Array.fold (*) 1 e.Shape)
+                Order.topological (SumMerge.run gradients) |> Array.sumBy (fun e -> Array.fold (*) 1 e.Shape)
             let e10, e30, e50 = elements 10, elements 30, elements 50
             Expect.equal (e50 - e30) (e30 - e10) "elements per 20 steps"
         }

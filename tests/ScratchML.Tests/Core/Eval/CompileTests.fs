@@ -67,6 +67,19 @@ let tests =
             Expect.equal instructions 4 "x, two constants, the pass"
             Expect.isNone (agree [ g ] (Map [ "x", Tensor.ofArray [| 5 |] [| -2.0; -0.5; 0.0; 0.5; 2.0 |] ])) "gradient"
         }
+        test "a fused square x^2 gives the bits of x·x (float32 and float64)" {
+            let x = Expr.var "x" [| 37 |]
+            let program = Compile.program [ Expr.square (Expr.tanh x) + 1.0 ]
+            let values = Array.init 37 (fun i -> float (i - 18) / 7.3)
+            for dtype in [ DType.Float64; DType.Float32 ] do
+                let input = Tensor.astype dtype (Tensor.ofArray [| 37 |] values)
+                // a fused pass computes in float64 (the input widened) and rounds once at the end
+                let y = Tensor.toArray (Tensor.tanh (Tensor.astype DType.Float64 input))
+                let expected = y |> Array.map (fun t -> t * t + 1.0)
+                let expected = if dtype = DType.Float32 then expected |> Array.map (float32 >> float) else expected
+                let actual = program.Run (Map [ "x", input ]) |> List.head |> Tensor.toArray
+                Expect.equal actual expected $"{dtype}"
+        }
         test "dead buffers are reused" {
             let x = Expr.var "x" [| 8 |]
             // each sum makes the previous chain result dead before the next chain needs a buffer
