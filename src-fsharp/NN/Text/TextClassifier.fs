@@ -52,8 +52,8 @@ type TextClassifier =
 /// Building, training, applying, saving and loading text classifiers.
 [<RequireQualifiedAccess>]
 module TextClassifier =
-    /// The defaults of `scratchml train text`: on the mailing-list set, 10 epochs of about 3 s
-    /// (quiet 2-core machine) reach 91.7% test accuracy (seed 0; naive Bayes 91.3%).
+    /// The defaults of `scratchml train text`: on the mailing-list set, 10 epochs of about 2 s
+    /// (quiet 2-core machine) reach 91.5% test accuracy (seed 0; naive Bayes 91.3%).
     let defaults =
         { Kind = CellKind.Lstm; VocabularySize = 10000; MinCount = 2; MaxLength = 120
           EmbeddingSize = 64; HiddenSize = 64; Pooling = Some TimePooling.Max; Dropout = 0.2; Epochs = 10; BatchSize = 32
