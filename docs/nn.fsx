@@ -109,7 +109,8 @@ printfn "shapes: dL/dW %s (as W), dL/db %s (as b)" (Shape.show dW.Shape) (Shape.
 (**
 Training builds exactly this for the whole network (every layer's weight and bias), simplifies
 it, and compiles the loss, the logits and all gradients into **one** flat program; a training
-step copies a batch into its input buffers and runs it.
+step points its inputs at a batch (a view of the data's rows, or a copy when the rows are
+shuffled) and runs it, writing every gradient into the same buffers step after step.
 
 ## 4. Optimizers: the update rules
 
