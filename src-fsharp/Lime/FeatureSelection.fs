@@ -57,19 +57,16 @@ module FeatureSelection =
         |> Array.truncate numFeatures
         |> Array.map fst
 
-    /// The data lasso_path hands to LARS: Z = (X − x̄_w)·sqrt(w), t = (y − ȳ_w)·sqrt(w).
+    /// The data lasso_path hands to LARS: Z = (X − x̄_w)·sqrt(w), t = (y − ȳ_w)·sqrt(w), i.e. the
+    /// Z and Target of the weighted ridge problem on every column.
     let lassoInputs (x: float[,]) (y: float[]) (w: float[]) =
-        let d = Array2D.length2 x
-        let columns = [| 0 .. d - 1 |]
-        let means = WeightedRidge.columnMeans x columns w
-        let sqrtW = w |> Array.map sqrt
-        let ym = Numerics.weightedMean y w
-        WeightedRidge.weightedColumns x columns means sqrtW, Array.init y.Length (fun i -> (y[i] - ym) * sqrtW[i])
+        let problem = WeightedRidge.prepare x [| 0 .. Array2D.length2 x - 1 |] y w
+        problem.Z, problem.Target
 
     /// lasso_path: walk the path from its last knot down to knot 1 and take the nonzero set of
     /// the first knot with ≤ numFeatures nonzeros (ascending indices; one knot → all features).
     let lasso (problem: WeightedRidge.Problem) (numFeatures: int) =
-        let path = Lars.lassoPath problem.Z problem.Target // = lassoInputs, already computed
+        let path = Lars.lassoPath problem.Z problem.Target // lassoInputs, already prepared
         let d, steps = Array2D.length1 path.Coefs, Array2D.length2 path.Coefs
         let nonzero k = [| for f in 0 .. d - 1 do if path.Coefs[f, k] <> 0.0 then f |]
         let mutable chosen = [| 0 .. d - 1 |]
