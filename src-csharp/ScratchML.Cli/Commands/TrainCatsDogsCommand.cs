@@ -77,32 +77,11 @@ public static class TrainCatsDogsCommand
                                $"{split.Test.Count} held-out images upscaled to 224×224 for ImageNet ResNet-18 (frozen); " +
                                $"a linear head on its 512 features, Adam lr {rate}, batches of {batchSize}");
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        ImageClassifier classifier = null!;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                var features = context.AddTask("ResNet-18 features", maxValue: split.Train.Count + split.Test.Count);
-                var epochBars = Enumerable.Range(1, epochs).Select(e => context.AddTask($"epoch {e,3}/{epochs}", autoStart: false, maxValue: 1)).ToArray();
-                classifier = ImageClassifier.TrainOnResNet18(split.Train, epochs, batchSize, new Adam(rate), seed, split.Test,
-                    onFeatures: (done, total) =>
-                    {
-                        features.Value = done;
-                        if (done == total) features.Description = $"ResNet-18 features of {total} images, {watch.Elapsed.TotalSeconds:F0} s";
-                    },
-                    onBatch: (e, done, total) =>
-                    {
-                        if (!epochBars[e - 1].IsStarted) epochBars[e - 1].StartTask();
-                        epochBars[e - 1].Value = (double)done / total;
-                    },
-                    onEpoch: e =>
-                    {
-                        var bar = epochBars[e.Epoch - 1];
-                        bar.Description = $"epoch {e.Epoch,3}/{epochs}  loss {e.Loss:F4}  accuracy {e.Accuracy:P1}  held out {e.ValidationAccuracy:P1}";
-                        bar.Value = bar.MaxValue;
-                        bar.StopTask();
-                    });
-            });
+        var classifier = EpochProgress.Run(
+            ("ResNet-18 features", total => $"ResNet-18 features of {total} images, {watch.Elapsed.TotalSeconds:F0} s"), epochs,
+            e => $"epoch {e.Epoch,3}/{epochs}  loss {e.Loss:F4}  accuracy {e.Accuracy:P1}  held out {e.ValidationAccuracy:P1}",
+            (onFeatures, onBatch, onEpoch) => ImageClassifier.TrainOnResNet18(split.Train, epochs, batchSize, new Adam(rate), seed, split.Test,
+                onFeatures: onFeatures, onBatch: onBatch, onEpoch: onEpoch));
         watch.Stop();
         var result = classifier.Evaluate(split.Test);
         AnsiConsole.MarkupLine($"{Markup.Escape(classifier.ToString())}");
