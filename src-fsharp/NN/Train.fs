@@ -111,48 +111,52 @@ module Train =
             | _ -> failwith "the evaluation program returns the loss and the prediction"
         total / float data.Count, (if classifies loss then float hits / float data.Count else nan)
 
-    /// Train with options: per batch, copy it into the plan's inputs (or, in data order, pass
-    /// views of its rows), draw dropout masks, run
-    /// the compiled [loss; prediction; gradients; buffer values] program, step the optimizer in
-    /// place and store the new buffer values (BatchNorm's running statistics).
-    /// Returns the per-epoch history (shorter than Epochs when a callback stops).
-    let fit (options: FitOptions) (model: Model) (data: Dataset) : EpochStats list =
+    /// The training loop of `fit`, with a hook: before epoch e's batches, `prepare e` gives the
+    /// inputs [n; inputShape…] (in the model's dtype, rows matching data.Y) and the optimizer it
+    /// trains with (AugmentedTraining passes a freshly augmented copy and a scheduled rate).
+    /// Per batch: copy it into the plan's inputs (or, in data order, pass views of its rows),
+    /// draw dropout masks, run the compiled [loss; prediction; gradients; buffer values] program,
+    /// step the optimizer in place and store the new buffer values (BatchNorm's running
+    /// statistics). Returns the per-epoch history (shorter than Epochs when a callback stops).
+    let internal loop (options: FitOptions) (model: Model) (targets: Tensor) (prepare: int -> Tensor * Optimizer) =
         if options.BatchSize < 1 then invalidArg "options" $"batch size must be ≥ 1, got {options.BatchSize}"
-        let data = { X = Buffers.convert model.DType data.X; Y = Buffers.convert model.DType data.Y }
+        let targets = Buffers.convert model.DType targets
+        let count = targets.Shape[0]
         let parameters = Array.ofList model.Values
         let states = Optimizer.init options.Optimizer parameters
         let shuffler = options.Shuffle |> Option.map (fun seed -> SplitMix64(uint64 seed))
         let maskStream = SplitMix64(uint64 model.Seed ^^^ 0xD40F0D7UL)
-        let order = Array.init data.Count id
+        let order = Array.init count id
         let objective = options.Loss, options.Regularizer
         let mutable history = []
         let mutable epoch = 1
         while epoch <= options.Epochs do
             let clock = Stopwatch.StartNew()
+            let inputs, optimizer = prepare epoch
             shuffler |> Option.iter (fun rng ->
                 for i in order.Length - 1 .. -1 .. 1 do
                     let j = rng.Below(i + 1)
                     let t = order[i] in order[i] <- order[j]; order[j] <- t)
-            let mutable total, hits, count = 0.0, 0, 0
-            let epochBatches = batches data.Count options.BatchSize
+            let mutable total, hits, steps = 0.0, 0, 0
+            let epochBatches = batches count options.BatchSize
             for start, size in epochBatches do
                 let plan = Model.plan model PlanKind.Train objective size
                 // in data order a batch is a run of rows: the program reads views of them
                 let x, y =
                     if shuffler.IsNone then
-                        Buffers.rows data.X start size plan.X.Shape, Buffers.rows data.Y start size plan.Y.Shape
+                        Buffers.rows inputs start size plan.X.Shape, Buffers.rows targets start size plan.Y.Shape
                     else
                         let rows = ReadOnlySpan(order, start, size)
-                        Buffers.copyRows data.X rows plan.X
-                        Buffers.copyRows data.Y rows plan.Y
+                        Buffers.copyRows inputs rows plan.X
+                        Buffers.copyRows targets rows plan.Y
                         plan.X, plan.Y
                 for mask, t in plan.Masks do Dropout.fill maskStream mask.Keep t.Storage
                 let value, prediction, grads = Model.finishStep plan (plan.RunOn x y)
-                Optimizer.step options.Optimizer states parameters (Array.ofList grads)
+                Optimizer.step optimizer states parameters (Array.ofList grads)
                 total <- total + Buffers.at value 0
-                count <- count + 1
+                steps <- steps + 1
                 if classifies options.Loss then hits <- hits + correct prediction y size
-                options.OnBatch epoch count epochBatches.Length
+                options.OnBatch epoch steps epochBatches.Length
             let seconds = clock.Elapsed.TotalSeconds
             let validationLoss, validationAccuracy =
                 match options.Validation with
@@ -160,8 +164,8 @@ module Train =
                 | None -> nan, nan
             let stats =
                 { Epoch = epoch
-                  Loss = total / float count
-                  Accuracy = if classifies options.Loss then float hits / float data.Count else nan
+                  Loss = total / float steps
+                  Accuracy = if classifies options.Loss then float hits / float count else nan
                   ValidationLoss = validationLoss
                   ValidationAccuracy = validationAccuracy
                   Seconds = seconds }
@@ -169,6 +173,11 @@ module Train =
             let stop = options.Callbacks |> List.exists (fun callback -> callback history = Decision.Stop)
             epoch <- if stop then Int32.MaxValue else epoch + 1
         history
+
+    /// Train with options on a dataset: `loop` with the same inputs and optimizer every epoch.
+    let fit (options: FitOptions) (model: Model) (data: Dataset) : EpochStats list =
+        let inputs = Buffers.convert model.DType data.X
+        loop options model data.Y (fun _ -> inputs, options.Optimizer)
 
 /// Ready-made callbacks.
 [<RequireQualifiedAccess>]
