@@ -1,0 +1,215 @@
+/// Direct SIMD kernels for the two gradients of a plain convolution (stride 1, no padding, no
+/// dilation, one group) that add the same products in the same order as im2col + GEMM, so their
+/// results are bit-identical to it. Layer: Tensor (no dependencies). Read next: Conv.fs.
+///
+///     ∂W[o,c,p,q] = Σ_{n,i,j} g[n,o,i,j] · x[n,c,i+p,j+q]
+///     ∂x[n,c,h,w] = Σ_{p,q} Σ_o w[o,c,p,q] · g[n,o,h−p,w−q]     (the terms inside g only)
+///
+/// The order to reproduce (Gemm.fs): a GEMM cuts its sum over k into blocks of KC counted from
+/// the start of the call's k range (Gemm.blockDepth); in a block each C element is one chain
+/// acc ← fma(a, b, acc) from 0, and the blocks are added to C in order (the first stores).
+///  - ∂W of an image range is the GEMM ∂W = G · colsᵀ with k = the range's cells n·P + i·Wo + j.
+///    Here a register holds ∂W[o₀ … o₀+lanes−1, r] for one r = (c, p, q), so G is first transposed
+///    to Gᵀ[cells × O] (one vector load per cell); x[n, c, i+p, j+q] is broadcast. 8 values of r
+///    run at once (8 accumulators, FMA latency hidden), and the chains restart every KC cells.
+///  - ∂x is ∂cols = Wᵀ · G (k = O, a single block when O ≤ KC) followed by col2im, which adds
+///    ∂cols into ∂x for (p, q) in order. Here a register holds ∂cols for one (c, p, q, i) and a
+///    vector of columns j — a sum over o from 0 — and is added at once to ∂x[n, c, i+p, j+q …].
+///    4 input channels × 2 rows i share each load of g and each broadcast weight.
+/// Vectors are ymm (Vector256): 8 float32 or 4 float64 lanes.
+namespace ScratchML
+
+#nowarn "9" // NativePtr: unverifiable pointer code, on purpose (the arrays are pinned)
+
+open System.Runtime.CompilerServices
+open System.Runtime.Intrinsics
+open System.Runtime.Intrinsics.X86
+open Microsoft.FSharp.NativeInterop
+
+module internal ConvGradKernels =
+    /// Values of r = (c, p, q) per register tile of the weight gradient.
+    [<Literal>]
+    let Rows = 8
+
+    /// Input channels per register tile of the input gradient (the packed weights are padded
+    /// with zero channels to a multiple of it).
+    [<Literal>]
+    let Channels = 4
+
+    /// Gᵀ[t × opad] for the cells t of images [n0, n1): gt[(t − n0·P)·opad + o] = g[n, o, cell],
+    /// zeros for o ≥ O (opad = O rounded up to whole vectors).
+    let transposeGradient (s: ConvKernels.Sizes) (g: 'T[]) (gt: 'T[]) opad n0 n1 =
+        let plane = s.Ho * s.Wo
+        for n in n0 .. n1 - 1 do
+            let row0 = (n - n0) * plane
+            for o in 0 .. s.O - 1 do
+                let src = (n * s.O + o) * plane
+                for cell in 0 .. plane - 1 do gt[(row0 + cell) * opad + o] <- g[src + cell]
+            if opad > s.O then
+                for cell in 0 .. plane - 1 do
+                    System.Array.Fill(gt, Unchecked.defaultof<'T>, (row0 + cell) * opad + s.O, opad - s.O)
+
+    /// w [O; C; kH; kW] → packed[(p·kW + q)·O + o][c] (cpad channels, zeros past C): the
+    /// Channels weights one step of the input-gradient tile broadcasts lie side by side.
+    let packWeights (s: ConvKernels.Sizes) (w: 'T[]) cpad : 'T[] =
+        let area = s.KH * s.KW
+        let packed = Array.zeroCreate (area * s.O * cpad)
+        for o in 0 .. s.O - 1 do
+            for c in 0 .. s.C - 1 do
+                for pq in 0 .. area - 1 do packed[(pq * s.O + o) * cpad + c] <- w[(o * s.C + c) * area + pq]
+        packed
+
+    /// ∂Wᵀ[K × opad] of images [n0, n1) from x and Gᵀ: dwT[r·opad + o] = Σ_blocks Σ_{t ∈ block}
+    /// x[n, c, i+p, j+q]·gt[t, o], blocks of kc cells from the range's first cell, each a chain.
+    let inline private weightRun ([<InlineIfLambda>] fma: Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T>)
+                                 (s: ConvKernels.Sizes) (kc: int) (x: nativeptr< ^T>) (gt: nativeptr< ^T>)
+                                 (opad: int) (dwT: nativeptr< ^T>) (n0: int) (n1: int) =
+        let lanes = Vector256< ^T>.Count
+        let plane, k, area = s.Ho * s.Wo, s.K, s.KH * s.KW
+        let cells = (n1 - n0) * plane
+        // where x[n, c, i+p, j+q] lies relative to x[n, 0, i, j]; a tile's rows past K reuse
+        // row K − 1 (computed, never stored)
+        let offset r =
+            let r = min r (k - 1)
+            let c, pq = r / area, r % area
+            (c * s.H + pq / s.KW) * s.W + pq % s.KW
+        let broadcast (p: nativeptr< ^T>) off = Vector256.Create(NativePtr.get p off)
+        let mutable b0 = 0
+        while b0 < cells do
+            let b1, first = min cells (b0 + kc), (b0 = 0)
+            for o0 in 0 .. lanes .. opad - 1 do
+                for r0 in 0 .. Rows .. k - 1 do
+                    let f0, f1, f2, f3 = offset r0, offset (r0 + 1), offset (r0 + 2), offset (r0 + 3)
+                    let f4, f5, f6, f7 = offset (r0 + 4), offset (r0 + 5), offset (r0 + 6), offset (r0 + 7)
+                    let mutable a0 = Vector256< ^T>.Zero
+                    let mutable a1 = Vector256< ^T>.Zero
+                    let mutable a2 = Vector256< ^T>.Zero
+                    let mutable a3 = Vector256< ^T>.Zero
+                    let mutable a4 = Vector256< ^T>.Zero
+                    let mutable a5 = Vector256< ^T>.Zero
+                    let mutable a6 = Vector256< ^T>.Zero
+                    let mutable a7 = Vector256< ^T>.Zero
+                    // the block's cells in order, one output row segment (n, i, j … ) at a time
+                    let mutable t = b0
+                    let mutable n = n0 + b0 / plane
+                    let mutable i = b0 % plane / s.Wo
+                    let mutable j = b0 % s.Wo
+                    while t < b1 do
+                        let run = min (s.Wo - j) (b1 - t)
+                        let mutable xp = NativePtr.add x (((n * s.C) * s.H + i) * s.W + j)
+                        let mutable gp = NativePtr.add gt (t * opad + o0)
+                        for _ in 1 .. run do
+                            let g = Vector256.Load gp
+                            a0 <- fma (broadcast xp f0) g a0
+                            a1 <- fma (broadcast xp f1) g a1
+                            a2 <- fma (broadcast xp f2) g a2
+                            a3 <- fma (broadcast xp f3) g a3
+                            a4 <- fma (broadcast xp f4) g a4
+                            a5 <- fma (broadcast xp f5) g a5
+                            a6 <- fma (broadcast xp f6) g a6
+                            a7 <- fma (broadcast xp f7) g a7
+                            xp <- NativePtr.add xp 1
+                            gp <- NativePtr.add gp opad
+                        t <- t + run
+                        j <- 0
+                        i <- i + 1
+                        if i = s.Ho then
+                            i <- 0
+                            n <- n + 1
+                    // the first block stores, later ones add: C ← C + block, as the GEMM tile
+                    let put m (a: Vector256< ^T>) =
+                        if r0 + m < k then
+                            let dst = NativePtr.add dwT ((r0 + m) * opad + o0)
+                            if first then Vector256.Store(a, dst)
+                            else Vector256.Store(Vector256.Load dst + a, dst)
+                    put 0 a0; put 1 a1; put 2 a2; put 3 a3; put 4 a4; put 5 a5; put 6 a6; put 7 a7
+            b0 <- b1
+
+    /// ∂x of images [n0, n1) (dx zero on entry) from g and the packed weights: for each (p, q) in
+    /// order, dx[n, c, i+p, j+q] += Σ_o w[o,c,p,q]·g[n,o,i,j], the sum over o one chain from 0.
+    /// Columns run in vectors at j = 0, lanes, …; a last partial vector is moved left to end at
+    /// Wo and adds only its new lanes (`tail`: all ones on them), so no column is added twice.
+    let inline private inputRun ([<InlineIfLambda>] fma: Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T>)
+                                (s: ConvKernels.Sizes) (g: nativeptr< ^T>) (packed: nativeptr< ^T>) (cpad: int)
+                                (tail: Vector256< ^T>) (dx: nativeptr< ^T>) (n0: int) (n1: int) =
+        let lanes = Vector256< ^T>.Count
+        let ho, wo, plane = s.Ho, s.Wo, s.Ho * s.Wo
+        let all = Vector256< ^T>.AllBitsSet
+        let broadcast (p: nativeptr< ^T>) off = Vector256.Create(NativePtr.get p off)
+        for n in n0 .. n1 - 1 do
+            let gn = NativePtr.add g (n * s.O * plane)
+            for c0 in 0 .. Channels .. s.C - 1 do
+                for p in 0 .. s.KH - 1 do
+                    for q in 0 .. s.KW - 1 do
+                        let wq = NativePtr.add packed ((p * s.KW + q) * s.O * cpad + c0)
+                        for i0 in 0 .. 2 .. ho - 1 do
+                            // a last odd row reads row i0 twice and stores it once
+                            let second = if i0 + 1 < ho then wo else 0
+                            let mutable start = 0
+                            while start < wo do
+                                let j = min start (wo - lanes)
+                                let mask = if j = start then all else tail
+                                let mutable a00 = Vector256< ^T>.Zero
+                                let mutable a01 = Vector256< ^T>.Zero
+                                let mutable a10 = Vector256< ^T>.Zero
+                                let mutable a11 = Vector256< ^T>.Zero
+                                let mutable a20 = Vector256< ^T>.Zero
+                                let mutable a21 = Vector256< ^T>.Zero
+                                let mutable a30 = Vector256< ^T>.Zero
+                                let mutable a31 = Vector256< ^T>.Zero
+                                let mutable gp = NativePtr.add gn (i0 * wo + j)
+                                let mutable wp = wq
+                                for _ in 1 .. s.O do
+                                    let g0 = Vector256.Load gp
+                                    let g1 = Vector256.Load(NativePtr.add gp second)
+                                    let w0 = broadcast wp 0
+                                    a00 <- fma w0 g0 a00
+                                    a01 <- fma w0 g1 a01
+                                    let w1 = broadcast wp 1
+                                    a10 <- fma w1 g0 a10
+                                    a11 <- fma w1 g1 a11
+                                    let w2 = broadcast wp 2
+                                    a20 <- fma w2 g0 a20
+                                    a21 <- fma w2 g1 a21
+                                    let w3 = broadcast wp 3
+                                    a30 <- fma w3 g0 a30
+                                    a31 <- fma w3 g1 a31
+                                    gp <- NativePtr.add gp plane
+                                    wp <- NativePtr.add wp cpad
+                                // col2im's step: dx ← dx + ∂cols on the new lanes only
+                                let add c di (a: Vector256< ^T>) =
+                                    if c0 + c < s.C && (di = 0 || second > 0) then
+                                        let row = ((n * s.C + c0 + c) * s.H + i0 + di + p) * s.W + q + j
+                                        let dst = NativePtr.add dx row
+                                        let old = Vector256.Load dst
+                                        Vector256.Store(Vector256.ConditionalSelect(mask, old + a, old), dst)
+                                add 0 0 a00; add 0 1 a01; add 1 0 a10; add 1 1 a11
+                                add 2 0 a20; add 2 1 a21; add 3 0 a30; add 3 1 a31
+                                start <- j + lanes
+
+    /// float32 ∂Wᵀ of images [n0, n1) (FMA: the caller checks Fma.IsSupported).
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let weight32 s kc (x: nativeptr<float32>) (gt: nativeptr<float32>) opad (dwT: nativeptr<float32>) n0 n1 =
+        weightRun (fun (a: Vector256<float32>) b c -> Fma.MultiplyAdd(a, b, c)) s kc x gt opad dwT n0 n1
+
+    /// float64 ∂Wᵀ of images [n0, n1) (FMA).
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let weight64 s kc (x: nativeptr<float>) (gt: nativeptr<float>) opad (dwT: nativeptr<float>) n0 n1 =
+        weightRun (fun (a: Vector256<float>) b c -> Fma.MultiplyAdd(a, b, c)) s kc x gt opad dwT n0 n1
+
+    /// The lanes a last vector moved left to end at Wo adds: those at or past the last whole
+    /// vector's end, j ≥ ⌊Wo/lanes⌋·lanes.
+    let private tailLanes (s: ConvKernels.Sizes) lanes = s.Wo / lanes * lanes - (s.Wo - lanes)
+
+    /// float32 ∂x of images [n0, n1) (FMA).
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let input32 s (g: nativeptr<float32>) (packed: nativeptr<float32>) cpad (dx: nativeptr<float32>) n0 n1 =
+        let tail = Vector256.GreaterThanOrEqual(Vector256<float32>.Indices,
+                                                Vector256.Create(float32 (tailLanes s 8)))
+        inputRun (fun (a: Vector256<float32>) b c -> Fma.MultiplyAdd(a, b, c)) s g packed cpad tail dx n0 n1
+
+    /// float64 ∂x of images [n0, n1) (FMA).
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let input64 s (g: nativeptr<float>) (packed: nativeptr<float>) cpad (dx: nativeptr<float>) n0 n1 =
+        let tail = Vector256.GreaterThanOrEqual(Vector256<float>.Indices, Vector256.Create(float (tailLanes s 4)))
+        inputRun (fun (a: Vector256<float>) b c -> Fma.MultiplyAdd(a, b, c)) s g packed cpad tail dx n0 n1
