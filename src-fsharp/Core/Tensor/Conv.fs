@@ -276,12 +276,11 @@ module Conv =
         dx
 
     /// One image range's ∂W [O × K] by the direct kernel into `partial`: Gᵀ of the range, the
-    /// kernel's ∂Wᵀ [K × opad] (opad = O in whole vectors), then transposed back.
+    /// kernel's ∂Wᵀ [K × opad] (opad = O in whole tiles), then transposed back.
     let private weightPartDirect<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
             (kernels: Kernels<'T>) (g: ConvGeometry) (s: ConvKernels.Sizes) (x: 'T[]) (gy: 'T[])
             (partial: Span<'T>) n0 n1 =
-        let lanes = Vector256<'T>.Count
-        let opad = (g.O + lanes - 1) / lanes * lanes
+        let opad = ConvGradKernels.gradientWidth Vector256<'T>.Count g.O
         let gt = Scratch<'T>.Take(3, (n1 - n0) * g.P * opad)
         let dwT = Scratch<'T>.Take(0, g.K * opad)
         ConvGradKernels.transposeGradient s gy gt opad n0 n1

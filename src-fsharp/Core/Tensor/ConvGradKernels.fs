@@ -10,8 +10,9 @@
 /// acc ← fma(a, b, acc) from 0, and the blocks are added to C in order (the first stores).
 ///  - ∂W of an image range is the GEMM ∂W = G · colsᵀ with k = the range's cells n·P + i·Wo + j.
 ///    Here a register holds ∂W[o₀ … o₀+lanes−1, r] for one r = (c, p, q), so G is first transposed
-///    to Gᵀ[cells × O] (one vector load per cell); x[n, c, i+p, j+q] is broadcast. 8 values of r
-///    run at once (8 accumulators, FMA latency hidden), and the chains restart every KC cells.
+///    to Gᵀ[cells × O] (one vector load per cell); x[n, c, i+p, j+q] is broadcast. 8 accumulators
+///    run at once (8 values of r, or 4 × 2 vectors of o when O > lanes; FMA latency hidden), and
+///    the chains restart every KC cells.
 ///  - ∂x is ∂cols = Wᵀ · G (k = O, a single block when O ≤ KC) followed by col2im, which adds
 ///    ∂cols into ∂x for (p, q) in order. Here a register holds ∂cols for one (c, p, q, i) and a
 ///    vector of columns j — a sum over o from 0 — and is added at once to ∂x[n, c, i+p, j+q …].
@@ -36,18 +37,28 @@ module internal ConvGradKernels =
     [<Literal>]
     let Channels = 4
 
+    /// The row length opad of Gᵀ for O output channels and vectors of `lanes`: whole tiles of o,
+    /// one vector when O ≤ lanes, else pairs of vectors (weightRun's `wide` tile).
+    let gradientWidth lanes o = if o <= lanes then lanes else (o + 2 * lanes - 1) / (2 * lanes) * 2 * lanes
+
     /// Gᵀ[t × opad] for the cells t of images [n0, n1): gt[(t − n0·P)·opad + o] = g[n, o, cell],
-    /// zeros for o ≥ O (opad = O rounded up to whole vectors).
-    let transposeGradient (s: ConvKernels.Sizes) (g: 'T[]) (gt: 'T[]) opad n0 n1 =
+    /// zeros for o ≥ O (opad = gradientWidth).
+    /// Written row by row of Gᵀ through pointers: ~2× faster than column by column with bounds
+    /// checks (0.14 against 0.25 ms for W2's first layer).
+    let transposeGradient<'T when 'T: unmanaged> (s: ConvKernels.Sizes) (g: 'T[]) (gt: 'T[]) opad n0 n1 =
         let plane = s.Ho * s.Wo
+        use pg = fixed g
+        use pt = fixed gt
         for n in n0 .. n1 - 1 do
-            let row0 = (n - n0) * plane
-            for o in 0 .. s.O - 1 do
-                let src = (n * s.O + o) * plane
-                for cell in 0 .. plane - 1 do gt[(row0 + cell) * opad + o] <- g[src + cell]
-            if opad > s.O then
-                for cell in 0 .. plane - 1 do
-                    System.Array.Fill(gt, Unchecked.defaultof<'T>, (row0 + cell) * opad + s.O, opad - s.O)
+            let image = NativePtr.add pg (n * s.O * plane)
+            let mutable row = NativePtr.add pt ((n - n0) * plane * opad)
+            for cell in 0 .. plane - 1 do
+                let mutable src = NativePtr.add image cell
+                for o in 0 .. s.O - 1 do
+                    NativePtr.set row o (NativePtr.read src)
+                    src <- NativePtr.add src plane
+                for o in s.O .. opad - 1 do NativePtr.set row o Unchecked.defaultof<'T>
+                row <- NativePtr.add row opad
 
     /// w [O; C; kH; kW] → packed[(p·kW + q)·O + o][c] (cpad channels, zeros past C): the
     /// Channels weights one step of the input-gradient tile broadcasts lie side by side.
@@ -61,10 +72,13 @@ module internal ConvGradKernels =
 
     /// ∂Wᵀ[K × opad] of images [n0, n1) from x and Gᵀ: dwT[r·opad + o] = Σ_blocks Σ_{t ∈ block}
     /// x[n, c, i+p, j+q]·gt[t, o], blocks of kc cells from the range's first cell, each a chain.
+    /// A tile is 8 accumulators: 8 values of r × 1 vector of o, or when `wide` (O > lanes)
+    /// 4 values of r × 2 vectors of o, which halves the broadcasts per multiply-add.
     let inline private weightRun ([<InlineIfLambda>] fma: Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T>)
-                                 (s: ConvKernels.Sizes) (kc: int) (x: nativeptr< ^T>) (gt: nativeptr< ^T>)
-                                 (opad: int) (dwT: nativeptr< ^T>) (n0: int) (n1: int) =
+                                 (wide: bool) (s: ConvKernels.Sizes) (kc: int) (x: nativeptr< ^T>)
+                                 (gt: nativeptr< ^T>) (opad: int) (dwT: nativeptr< ^T>) (n0: int) (n1: int) =
         let lanes = Vector256< ^T>.Count
+        let rows, width = (if wide then Rows / 2, 2 * lanes else Rows, lanes)
         let plane, k, area = s.Ho * s.Wo, s.K, s.KH * s.KW
         let cells = (n1 - n0) * plane
         // where x[n, c, i+p, j+q] lies relative to x[n, 0, i, j]; a tile's rows past K reuse
@@ -77,8 +91,8 @@ module internal ConvGradKernels =
         let mutable b0 = 0
         while b0 < cells do
             let b1, first = min cells (b0 + kc), (b0 = 0)
-            for o0 in 0 .. lanes .. opad - 1 do
-                for r0 in 0 .. Rows .. k - 1 do
+            for o0 in 0 .. width .. opad - 1 do
+                for r0 in 0 .. rows .. k - 1 do
                     let f0, f1, f2, f3 = offset r0, offset (r0 + 1), offset (r0 + 2), offset (r0 + 3)
                     let f4, f5, f6, f7 = offset (r0 + 4), offset (r0 + 5), offset (r0 + 6), offset (r0 + 7)
                     let mutable a0 = Vector256< ^T>.Zero
@@ -98,7 +112,25 @@ module internal ConvGradKernels =
                         let run = min (s.Wo - j) (b1 - t)
                         let mutable xp = NativePtr.add x (((n * s.C) * s.H + i) * s.W + j)
                         let mutable gp = NativePtr.add gt (t * opad + o0)
-                        for _ in 1 .. run do
+                        if wide then
+                          for _ in 1 .. run do   // a(2m), a(2m+1): r0 + m, both vectors of o
+                            let g0, g1 = Vector256.Load gp, Vector256.Load(NativePtr.add gp lanes)
+                            let v0 = broadcast xp f0
+                            a0 <- fma v0 g0 a0
+                            a1 <- fma v0 g1 a1
+                            let v1 = broadcast xp f1
+                            a2 <- fma v1 g0 a2
+                            a3 <- fma v1 g1 a3
+                            let v2 = broadcast xp f2
+                            a4 <- fma v2 g0 a4
+                            a5 <- fma v2 g1 a5
+                            let v3 = broadcast xp f3
+                            a6 <- fma v3 g0 a6
+                            a7 <- fma v3 g1 a7
+                            xp <- NativePtr.add xp 1
+                            gp <- NativePtr.add gp opad
+                        else
+                          for _ in 1 .. run do   // a(m): r0 + m
                             let g = Vector256.Load gp
                             a0 <- fma (broadcast xp f0) g a0
                             a1 <- fma (broadcast xp f1) g a1
@@ -117,12 +149,15 @@ module internal ConvGradKernels =
                             i <- 0
                             n <- n + 1
                     // the first block stores, later ones add: C ← C + block, as the GEMM tile
-                    let put m (a: Vector256< ^T>) =
+                    let put m v (a: Vector256< ^T>) =
                         if r0 + m < k then
-                            let dst = NativePtr.add dwT ((r0 + m) * opad + o0)
+                            let dst = NativePtr.add dwT ((r0 + m) * opad + o0 + v * lanes)
                             if first then Vector256.Store(a, dst)
                             else Vector256.Store(Vector256.Load dst + a, dst)
-                    put 0 a0; put 1 a1; put 2 a2; put 3 a3; put 4 a4; put 5 a5; put 6 a6; put 7 a7
+                    if wide then
+                        put 0 0 a0; put 0 1 a1; put 1 0 a2; put 1 1 a3; put 2 0 a4; put 2 1 a5; put 3 0 a6; put 3 1 a7
+                    else
+                        put 0 0 a0; put 1 0 a1; put 2 0 a2; put 3 0 a3; put 4 0 a4; put 5 0 a5; put 6 0 a6; put 7 0 a7
             b0 <- b1
 
     /// ∂x of images [n0, n1) (dx zero on entry) from g and the packed weights: for each (p, q) in
@@ -190,12 +225,16 @@ module internal ConvGradKernels =
     /// float32 ∂Wᵀ of images [n0, n1) (FMA: the caller checks Fma.IsSupported).
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let weight32 s kc (x: nativeptr<float32>) (gt: nativeptr<float32>) opad (dwT: nativeptr<float32>) n0 n1 =
-        weightRun (fun (a: Vector256<float32>) b c -> Fma.MultiplyAdd(a, b, c)) s kc x gt opad dwT n0 n1
+        let fma = fun (a: Vector256<float32>) b c -> Fma.MultiplyAdd(a, b, c)
+        if opad > 8 then weightRun fma true s kc x gt opad dwT n0 n1
+        else weightRun fma false s kc x gt opad dwT n0 n1
 
     /// float64 ∂Wᵀ of images [n0, n1) (FMA).
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
     let weight64 s kc (x: nativeptr<float>) (gt: nativeptr<float>) opad (dwT: nativeptr<float>) n0 n1 =
-        weightRun (fun (a: Vector256<float>) b c -> Fma.MultiplyAdd(a, b, c)) s kc x gt opad dwT n0 n1
+        let fma = fun (a: Vector256<float>) b c -> Fma.MultiplyAdd(a, b, c)
+        if opad > 4 then weightRun fma true s kc x gt opad dwT n0 n1
+        else weightRun fma false s kc x gt opad dwT n0 n1
 
     /// The lanes a last vector moved left to end at Wo adds: those at or past the last whole
     /// vector's end, j ≥ ⌊Wo/lanes⌋·lanes.
