@@ -9,10 +9,11 @@
 /// (im2col's adjoint) adds ∂cols back into ∂x. The batch is one GEMM: cols spans all N images.
 /// Measured on W2's shapes (batch 64; 1→8 5×5 on 28×28, 8→16 5×5 on 12×12) im2col + GEMM is
 /// several times faster than the direct scalar loops (numbers in ConvTests / issue 8's report).
-/// The plain case — stride 1, no padding or dilation, one group — skips im2col in its forward
-/// pass: the SIMD direct kernel (ConvKernels.fs) adds the same products in the same order as the
-/// GEMM, so results do not change. The gradients stay on im2col + GEMM: direct versions tried for
-/// issue 8 summed in other orders, and W2's float32 losses left PyTorch's 5th digit.
+/// The plain case — stride 1, no padding or dilation, one group — skips im2col: the SIMD direct
+/// kernels (ConvKernels.fs forward, ConvGradKernels.fs both gradients) add the same products in
+/// the same order as the GEMM (its FMA chains, its blocks of KC, col2im's order), so results do
+/// not change by a bit. (Direct gradients that summed in another order moved W2's float32 loss
+/// off PyTorch's 4th digit.) im2col + GEMM stays the general path and the tests' reference.
 namespace ScratchML
 
 /// Hyper-parameters of a 2-d convolution, each per axis (H, W) as PyTorch's conv2d takes them.

@@ -42,23 +42,35 @@ module internal ConvGradKernels =
     let gradientWidth lanes o = if o <= lanes then lanes else (o + 2 * lanes - 1) / (2 * lanes) * 2 * lanes
 
     /// Gᵀ[t × opad] for the cells t of images [n0, n1): gt[(t − n0·P)·opad + o] = g[n, o, cell],
-    /// zeros for o ≥ O (opad = gradientWidth).
-    /// Written row by row of Gᵀ through pointers: ~2× faster than column by column with bounds
-    /// checks (0.14 against 0.25 ms for W2's first layer).
+    /// zeros for o ≥ O (opad = gradientWidth). Written 4 rows of Gᵀ at a time through pointers,
+    /// each read of g then 4 adjacent cells: 0.09 ms for W2's first layer (float32), against
+    /// 0.14 row by row and 0.25 column by column with bounds checks.
     let transposeGradient<'T when 'T: unmanaged> (s: ConvKernels.Sizes) (g: 'T[]) (gt: 'T[]) opad n0 n1 =
         let plane = s.Ho * s.Wo
         use pg = fixed g
         use pt = fixed gt
         for n in n0 .. n1 - 1 do
             let image = NativePtr.add pg (n * s.O * plane)
-            let mutable row = NativePtr.add pt ((n - n0) * plane * opad)
-            for cell in 0 .. plane - 1 do
+            let rows = NativePtr.add pt ((n - n0) * plane * opad)
+            let mutable cell = 0
+            while cell < plane do
+                let step = min 4 (plane - cell)
+                let row = NativePtr.add rows (cell * opad)
                 let mutable src = NativePtr.add image cell
-                for o in 0 .. s.O - 1 do
-                    NativePtr.set row o (NativePtr.read src)
-                    src <- NativePtr.add src plane
-                for o in s.O .. opad - 1 do NativePtr.set row o Unchecked.defaultof<'T>
-                row <- NativePtr.add row opad
+                if step = 4 then
+                    for o in 0 .. s.O - 1 do
+                        NativePtr.set row o (NativePtr.get src 0)
+                        NativePtr.set row (opad + o) (NativePtr.get src 1)
+                        NativePtr.set row (2 * opad + o) (NativePtr.get src 2)
+                        NativePtr.set row (3 * opad + o) (NativePtr.get src 3)
+                        src <- NativePtr.add src plane
+                else
+                    for o in 0 .. s.O - 1 do
+                        for k in 0 .. step - 1 do NativePtr.set row (k * opad + o) (NativePtr.get src k)
+                        src <- NativePtr.add src plane
+                for k in 0 .. step - 1 do
+                    for o in s.O .. opad - 1 do NativePtr.set row (k * opad + o) Unchecked.defaultof<'T>
+                cell <- cell + step
 
     /// w [O; C; kH; kW] → packed[(p·kW + q)·O + o][c] (cpad channels, zeros past C): the
     /// Channels weights one step of the input-gradient tile broadcasts lie side by side.

@@ -1,6 +1,6 @@
 /// The direct convolution kernel for stride 1, no padding, no dilation, one group, in SIMD
-/// registers. Layer: Tensor (no dependencies). Read next: Conv.fs (which calls it, and falls back
-/// to im2col + GEMM for every other convolution).
+/// registers. Layer: Tensor (no dependencies). Read next: ConvGradKernels.fs (the gradients'),
+/// then Conv.fs (which calls them, and falls back to im2col + GEMM for every other convolution).
 ///
 ///     y[n,o,i,j] = Σ_{c,p,q} x[n, c, i+p, j+q] · w[o, c, p, q]
 ///
