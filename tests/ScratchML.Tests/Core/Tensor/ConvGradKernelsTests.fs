@@ -77,9 +77,28 @@ let private random = testList "random plain shapes" [
                 compare threads x w g |> Option.iter failtest
     } ]
 
-/// Best-of-5 milliseconds of f (the machine is shared: the minimum is the least noisy).
+/// Each FMA path of the GEMM this processor has (AVX-512: KC 256, AVX2: KC 384), forced in turn:
+/// the direct kernels follow the block depth of whichever path im2col + GEMM takes. Sequenced:
+/// the forced path is global.
+let private paths =
+    testSequenced <| test "every FMA path of the GEMM: direct = im2col bit for bit" {
+        let rng = SplitMix64 11UL
+        let old = Gemm.forcedPath
+        try
+            for path in [ GemmPath.Avx512; GemmPath.Avx2 ] |> List.filter Gemm.supports do
+                Gemm.forcedPath <- Some path
+                // 1152 and 684 cells: several blocks of either depth
+                for xs, ws in [ [| 2; 1; 28; 28 |], [| 8; 1; 5; 5 |]; [| 3; 8; 14; 21 |], [| 16; 8; 3; 3 |] ] do
+                    for dtype in dtypes do
+                        let x, w, g = draw rng xs ws dtype
+                        compare 1 x w g |> Option.iter (fun m -> failtest $"{path}: {m}")
+        finally Gemm.forcedPath <- old
+    }
+
+/// Best-of-5 milliseconds of f after 40 warm-up calls (so the JIT has optimised both paths; the
+/// machine is shared: the minimum is the least noisy).
 let private best (f: unit -> unit) =
-    f ()
+    for _ in 1 .. 40 do f ()
     [ for _ in 1 .. 5 ->
         let clock = Diagnostics.Stopwatch.StartNew()
         f ()
@@ -102,4 +121,4 @@ let private timing = testList "timing" [
     } ]
 
 [<Tests>]
-let tests = testList "Tensor.ConvGradKernels" [ w2; random; timing ]
+let tests = testList "Tensor.ConvGradKernels" [ w2; random; paths; timing ]
