@@ -19,9 +19,10 @@
 ///    4 input channels × 2 rows i share each load of g and each broadcast weight.
 /// Vectors are ymm (Vector256): 8 float32 or 4 float64 lanes. Conv.fs calls these only when the
 /// GEMM's path sums in FMA chains (Gemm.fusedChains: the portable tile rounds each product).
-/// W2's shapes (batch 64, float32, one thread; best of 200 on a machine shared with two other
-/// builds): ∂W 0.45 ms (1→8 channels on 28×28) and 0.42 ms (8→16 on 12×12), ∂x 0.40 ms (8→16),
-/// against 1.0–1.3 ms each by im2col + GEMM.
+/// W2's shapes (batch 64, one thread; best of 200, alternated with im2col + GEMM on a machine
+/// under load ~13): float32 ∂W 0.40 ms (1→8 channels on 28×28; im2col 1.0) and 0.40 ms (8→16 on
+/// 12×12; im2col 1.2), ∂x 0.36 ms (8→16; im2col 0.92); float64 0.49, 0.84 and 0.71 ms (im2col
+/// 1.5, 1.7 and 1.5).
 namespace ScratchML
 
 #nowarn "9" // NativePtr: unverifiable pointer code, on purpose (the arrays are pinned)
