@@ -182,10 +182,11 @@ module Conv =
         int -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int
             -> int -> unit
 
-    /// The direct kernel of one dtype (ConvKernels.forward32/64): sizes, pinned x, packed
+    /// The direct kernel of one dtype (ConvKernels.forward32/64): sizes, KC, pinned x, packed
     /// weights and y, images [n0, n1).
     type internal Direct<'T when 'T: unmanaged> =
-        ConvKernels.Sizes -> nativeptr<'T> -> nativeptr<'T> -> nativeptr<'T> -> int -> int -> unit
+        ConvKernels.Sizes -> int -> nativeptr<'T> -> nativeptr<'T> -> nativeptr<'T> -> int -> int
+            -> unit
 
     /// The direct weight-gradient kernel of one dtype (ConvGradKernels.weight32/64): sizes, KC,
     /// pinned x and Gᵀ, Gᵀ's row length, ∂Wᵀ, images [n0, n1).
@@ -214,7 +215,7 @@ module Conv =
 
     /// y = x ⋆ w for n images by the direct kernel, the images split over threads as im2col's.
     let private directRun<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (kernel: Direct<'T>)
-            threads (g: ConvGeometry) (s: ConvKernels.Sizes) (x: 'T[]) (w: 'T[]) =
+            (kc: int) threads (g: ConvGeometry) (s: ConvKernels.Sizes) (x: 'T[]) (w: 'T[]) =
         let packed = ConvKernels.packWeights w s
         let y = Array.zeroCreate<'T> (g.N * s.O * s.Ho * s.Wo)
         use px = fixed x
@@ -223,7 +224,8 @@ module Conv =
         let px, pw, py = NativePtr.toNativeInt px, NativePtr.toNativeInt pw, NativePtr.toNativeInt py
         let parts = partsFor g threads (int64 s.O * int64 s.K * int64 (g.N * s.Ho * s.Wo))
         byImages g parts (fun _ n0 n1 ->
-            kernel s (NativePtr.ofNativeInt px) (NativePtr.ofNativeInt pw) (NativePtr.ofNativeInt py) n0 n1)
+            kernel s kc (NativePtr.ofNativeInt px) (NativePtr.ofNativeInt pw) (NativePtr.ofNativeInt py)
+                n0 n1)
         y
 
     let private forwardIm2col<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
@@ -241,15 +243,18 @@ module Conv =
                 regroup g out group block false n0 n1)
         out
 
-    /// The sizes the direct kernel sees for a plain convolution, and whether it applies.
+    /// The sizes the direct kernel sees for a plain convolution, and whether it applies: it must
+    /// also round as the GEMM does, fused multiply-adds in both or in neither.
     let private directSizes<'T when 'T: unmanaged> (g: ConvGeometry) =
         let s : ConvKernels.Sizes = { C = g.C; H = g.H; W = g.W; O = g.O; KH = g.KH; KW = g.KW }
-        s, plain g && ConvKernels.fits s Vector256<'T>.Count
+        let sameRounding = Gemm.fusedChains () = X86.Fma.IsSupported
+        s, plain g && sameRounding && ConvKernels.fits s Vector256<'T>.Count
 
+    /// y by the direct kernel when it applies and was asked for (`direct`), else by im2col.
     let private forward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
-            (kernels: Kernels<'T>) threads (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
+            (kernels: Kernels<'T>) (direct: bool) threads (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
         match directSizes<'T> g with
-        | s, true -> directRun kernels.Forward threads g s x w
+        | s, true when direct -> directRun kernels.Forward kernels.BlockDepth threads g s x w
         | _ -> forwardIm2col kernels.Gemm threads g x w
 
     /// The sizes the direct gradient kernels see, if they apply: a plain convolution, a GEMM
@@ -385,7 +390,14 @@ module Conv =
     /// [N; O; Ho; Wo], by im2col + GEMM (no bias: the graph adds it by broadcasting).
     let conv2d (spec: Conv2dSpec) (x: Tensor) (w: Tensor) =
         let g = geometry "conv2d" spec x.Shape w.Shape
-        dispatch "conv2d" x w (outputShape g) (fun mm t -> forward mm t g) (fun mm t -> forward mm t g)
+        dispatch "conv2d" x w (outputShape g) (fun k t -> forward k true t g) (fun k t -> forward k true t g)
+
+    /// conv2d on a given number of threads, by the direct kernel where it applies (`direct`) or
+    /// always by im2col + GEMM: the reference the tests hold the direct kernel to.
+    let internal conv2dWith (direct: bool) threads (spec: Conv2dSpec) (x: Tensor) (w: Tensor) =
+        let g = geometry "conv2d" spec x.Shape w.Shape
+        dispatchOn threads "conv2d" x w (outputShape g) (fun k t -> forward k direct t g)
+            (fun k t -> forward k direct t g)
 
     let private checkGrad op (g: ConvGeometry) (gy: Tensor) =
         if gy.Shape <> outputShape g then

@@ -1,7 +1,8 @@
-/// The direct gradient kernels of plain convolutions against im2col + GEMM, compared at run time
-/// bit for bit (not within a tolerance): on W2's two layers and on random small shapes, float32
-/// and float64, one and two threads. The im2col path's block depth is read from the GEMM, so
-/// these follow any retuning of KC.
+/// The direct kernels of plain convolutions — both gradients, and the forward pass of
+/// ConvKernels.fs — against im2col + GEMM, compared at run time bit for bit (not within a
+/// tolerance): on W2's two layers and on random small shapes, float32 and float64, one and two
+/// threads, every FMA path of the GEMM. The kernels read the GEMM's block depth, so these follow
+/// any retuning of KC.
 module ScratchML.Tests.Core.Tensor.ConvGradKernelsTests
 
 open System
@@ -16,11 +17,12 @@ let private firstDifference (a: Tensor) (b: Tensor) =
     if a.DType <> b.DType || a.Shape <> b.Shape then Some -1
     else Array.zip (bits a) (bits b) |> Array.tryFindIndex (fun (u, v) -> u <> v)
 
-/// Both gradients of conv2d(x, w) with gradient g at the output, direct and by im2col, on the
-/// given threads; None when every pair is bit-identical, else which one differs where.
+/// conv2d(x, w) and both its gradients (g at the output), direct and by im2col, on the given
+/// threads; None when every pair is bit-identical, else which one differs where.
 let private compare threads (x: Tensor) (w: Tensor) (g: Tensor) =
     let spec = Conv2dSpec.Default
-    [ "weight grad", (fun direct -> Conv.conv2dWeightGradWith direct threads spec w.Shape x g)
+    [ "forward", (fun direct -> Conv.conv2dWith direct threads spec x w)
+      "weight grad", (fun direct -> Conv.conv2dWeightGradWith direct threads spec w.Shape x g)
       "input grad", (fun direct -> Conv.conv2dInputGradWith direct threads spec x.Shape g w) ]
     |> List.tryPick (fun (name, run) ->
         let direct, im2col = run true, run false
@@ -88,9 +90,10 @@ let private paths =
         try
             for path in [ GemmPath.Avx512; GemmPath.Avx2 ] |> List.filter Gemm.supports do
                 Gemm.forcedPath <- Some path
-                // 1152 and 684 cells: several blocks of either depth
+                // 1152 and 684 cells: several blocks of either depth; K = 16·5·5 = 400 > KC
                 for xs, ws in [ [| 2; 1; 28; 28 |], [| 8; 1; 5; 5 |]
-                                [| 3; 8; 14; 21 |], [| 16; 8; 3; 3 |] ] do
+                                [| 3; 8; 14; 21 |], [| 16; 8; 3; 3 |]
+                                [| 2; 16; 9; 14 |], [| 8; 16; 5; 5 |] ] do
                     for dtype in dtypes do
                         let x, w, g = draw rng xs ws dtype
                         compare 1 x w g |> Option.iter (fun m -> failtest $"{path}: {m}")
