@@ -10,19 +10,19 @@
 /// acc ← fma(a, b, acc) from 0, and the blocks are added to C in order (the first stores).
 ///  - ∂W of an image range is the GEMM ∂W = G · colsᵀ with k = the range's cells n·P + i·Wo + j.
 ///    Here a register holds ∂W[o₀ … o₀+lanes−1, r] for one r = (c, p, q), so G is first transposed
-///    to Gᵀ[cells × O] (one vector load per cell); x[n, c, i+p, j+q] is broadcast. 8 accumulators
-///    run at once (8 values of r, or 4 × 2 vectors of o when O > lanes; FMA latency hidden), and
-///    the chains restart every KC cells.
+///    to Gᵀ[cells × O] (one vector load per cell); x[n, c, i+p, j+q] is broadcast. 10
+///    accumulators run at once (10 values of r, or 5 × 2 vectors of o when O > lanes; FMA
+///    latency hidden), and the chains restart every KC cells.
 ///  - ∂x is ∂cols = Wᵀ · G (k = O, a single block when O ≤ KC) followed by col2im, which adds
 ///    ∂cols into ∂x for (p, q) in order. Here a register holds ∂cols for one (c, p, q, i) and a
 ///    vector of columns j — a sum over o from 0 — and is added at once to ∂x[n, c, i+p, j+q …].
 ///    4 input channels × 2 rows i share each load of g and each broadcast weight.
 /// Vectors are ymm (Vector256): 8 float32 or 4 float64 lanes. Conv.fs calls these only when the
 /// GEMM's path sums in FMA chains (Gemm.fusedChains: the portable tile rounds each product).
-/// W2's shapes (batch 64, one thread; best of 200, alternated with im2col + GEMM on a machine
-/// under load ~13): float32 ∂W 0.40 ms (1→8 channels on 28×28; im2col 1.0) and 0.40 ms (8→16 on
-/// 12×12; im2col 1.2), ∂x 0.36 ms (8→16; im2col 0.92); float64 0.49, 0.84 and 0.71 ms (im2col
-/// 1.5, 1.7 and 1.5).
+/// W2's shapes (batch 64, one thread; best of 200, alternated with im2col + GEMM on the shared
+/// machine): float32 ∂W 0.39 ms (1→8 channels on 28×28; im2col 0.95–1.0) and 0.39 ms (8→16 on
+/// 12×12; im2col 1.2), ∂x 0.35 ms (8→16; im2col 0.92); float64 0.44, 0.75–0.78 and 0.72 ms
+/// (im2col 1.5, 1.7 and 1.5).
 namespace ScratchML
 
 #nowarn "9" // NativePtr: unverifiable pointer code, on purpose (the arrays are pinned)
@@ -33,10 +33,11 @@ open System.Runtime.Intrinsics.X86
 open Microsoft.FSharp.NativeInterop
 
 module internal ConvGradKernels =
-    /// Accumulators per register tile of the weight gradient: 8 values of r = (c, p, q), or 4
-    /// values × 2 vectors of o in the `wide` tile.
+    /// Accumulators per register tile of the weight gradient: 10 values of r = (c, p, q), or 5
+    /// values × 2 vectors of o in the `wide` tile (13 registers with the loads: no spill on
+    /// AVX2's 16; W2's first layer, K = 25, takes 3 passes over the cells instead of 4 with 8).
     [<Literal>]
-    let Rows = 8
+    let Rows = 10
 
     /// Input channels per register tile of the input gradient (the packed weights are padded
     /// with zero channels to a multiple of it).
@@ -131,8 +132,8 @@ module internal ConvGradKernels =
 
     /// ∂Wᵀ[K × opad] of images [n0, n1) from x and Gᵀ: dwT[r·opad + o] = Σ_blocks Σ_{t ∈ block}
     /// x[n, c, i+p, j+q]·gt[t, o], blocks of kc cells from the range's first cell, each a chain.
-    /// A tile is 8 accumulators: 8 values of r × 1 vector of o, or when `wide` (O > lanes)
-    /// 4 values of r × 2 vectors of o, which halves the broadcasts per multiply-add.
+    /// A tile is 10 accumulators: 10 values of r × 1 vector of o, or when `wide` (O > lanes)
+    /// 5 values of r × 2 vectors of o, which halves the broadcasts per multiply-add.
     let inline private weightRun
             ([<InlineIfLambda>] fma: Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T>
                                      -> Vector256< ^T>)
@@ -158,6 +159,7 @@ module internal ConvGradKernels =
                     let f2, f3 = offset (r0 + 2), offset (r0 + 3)
                     let f4, f5 = offset (r0 + 4), offset (r0 + 5)
                     let f6, f7 = offset (r0 + 6), offset (r0 + 7)
+                    let f8, f9 = offset (r0 + 8), offset (r0 + 9)
                     let mutable a0 = Vector256< ^T>.Zero
                     let mutable a1 = Vector256< ^T>.Zero
                     let mutable a2 = Vector256< ^T>.Zero
@@ -166,6 +168,8 @@ module internal ConvGradKernels =
                     let mutable a5 = Vector256< ^T>.Zero
                     let mutable a6 = Vector256< ^T>.Zero
                     let mutable a7 = Vector256< ^T>.Zero
+                    let mutable a8 = Vector256< ^T>.Zero
+                    let mutable a9 = Vector256< ^T>.Zero
                     // the block's cells in order, one output row segment (n, i, j … ) at a time
                     let mutable t = b0
                     let mutable n = n0 + b0 / plane
@@ -190,6 +194,9 @@ module internal ConvGradKernels =
                             let v3 = broadcast xp f3
                             a6 <- fma v3 g0 a6
                             a7 <- fma v3 g1 a7
+                            let v4 = broadcast xp f4
+                            a8 <- fma v4 g0 a8
+                            a9 <- fma v4 g1 a9
                             xp <- NativePtr.add xp 1
                             gp <- NativePtr.add gp opad
                         else
@@ -203,6 +210,8 @@ module internal ConvGradKernels =
                             a5 <- fma (broadcast xp f5) g a5
                             a6 <- fma (broadcast xp f6) g a6
                             a7 <- fma (broadcast xp f7) g a7
+                            a8 <- fma (broadcast xp f8) g a8
+                            a9 <- fma (broadcast xp f9) g a9
                             xp <- NativePtr.add xp 1
                             gp <- NativePtr.add gp opad
                         t <- t + run
@@ -219,10 +228,10 @@ module internal ConvGradKernels =
                             else Vector256.Store(Vector256.Load dst + a, dst)
                     if wide then
                         put 0 0 a0; put 0 1 a1; put 1 0 a2; put 1 1 a3
-                        put 2 0 a4; put 2 1 a5; put 3 0 a6; put 3 1 a7
+                        put 2 0 a4; put 2 1 a5; put 3 0 a6; put 3 1 a7; put 4 0 a8; put 4 1 a9
                     else
-                        put 0 0 a0; put 1 0 a1; put 2 0 a2; put 3 0 a3
-                        put 4 0 a4; put 5 0 a5; put 6 0 a6; put 7 0 a7
+                        put 0 0 a0; put 1 0 a1; put 2 0 a2; put 3 0 a3; put 4 0 a4
+                        put 5 0 a5; put 6 0 a6; put 7 0 a7; put 8 0 a8; put 9 0 a9
             b0 <- b1
 
     /// ∂x of images [n0, n1) (dx zero on entry) from g and the packed weights: for each (p, q) in
