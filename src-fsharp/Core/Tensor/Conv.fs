@@ -9,10 +9,11 @@
 /// (im2col's adjoint) adds ∂cols back into ∂x. The batch is one GEMM: cols spans all N images.
 /// Measured on W2's shapes (batch 64; 1→8 5×5 on 28×28, 8→16 5×5 on 12×12) im2col + GEMM is
 /// several times faster than the direct scalar loops (numbers in ConvTests / issue 8's report).
-/// The plain case — stride 1, no padding or dilation, one group — skips im2col in its forward
-/// pass: the SIMD direct kernel (ConvKernels.fs) adds the same products in the same order as the
-/// GEMM, so results do not change. The gradients stay on im2col + GEMM: direct versions tried for
-/// issue 8 summed in other orders, and W2's float32 losses left PyTorch's 5th digit.
+/// The plain case — stride 1, no padding or dilation, one group — skips im2col: the SIMD direct
+/// kernels (ConvKernels.fs forward, ConvGradKernels.fs both gradients) add the same products in
+/// the same order as the GEMM (its FMA chains, its blocks of KC, col2im's order), so results do
+/// not change by a bit. (Direct gradients that summed in another order moved W2's float32 loss
+/// off PyTorch's 4th digit.) im2col + GEMM stays the general path and the tests' reference.
 namespace ScratchML
 
 /// Hyper-parameters of a 2-d convolution, each per axis (H, W) as PyTorch's conv2d takes them.
@@ -181,13 +182,32 @@ module Conv =
         int -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int -> int -> int -> 'T[] -> int
             -> int -> unit
 
-    /// The direct kernel of one dtype (ConvKernels.forward32/64): sizes, pinned x, packed
+    /// The direct kernel of one dtype (ConvKernels.forward32/64): sizes, KC, pinned x, packed
     /// weights and y, images [n0, n1).
     type internal Direct<'T when 'T: unmanaged> =
-        ConvKernels.Sizes -> nativeptr<'T> -> nativeptr<'T> -> nativeptr<'T> -> int -> int -> unit
+        ConvKernels.Sizes -> int -> nativeptr<'T> -> nativeptr<'T> -> nativeptr<'T> -> int -> int
+            -> unit
 
-    /// One dtype's kernels: its GEMM and the direct forward kernel.
-    type internal Kernels<'T when 'T: unmanaged> = Gemm<'T> * Direct<'T>
+    /// The direct weight-gradient kernel of one dtype (ConvGradKernels.weight32/64): sizes, KC,
+    /// pinned x and Gᵀ, Gᵀ's row length, ∂Wᵀ, images [n0, n1).
+    type internal WeightDirect<'T when 'T: unmanaged> =
+        ConvKernels.Sizes -> int -> nativeptr<'T> -> nativeptr<'T> -> int -> nativeptr<'T> -> int
+            -> int -> unit
+
+    /// The direct input-gradient kernel of one dtype (ConvGradKernels.input32/64): sizes, pinned
+    /// g and packed weights, their channel count, ∂x, images [n0, n1).
+    type internal InputDirect<'T when 'T: unmanaged> =
+        ConvKernels.Sizes -> nativeptr<'T> -> nativeptr<'T> -> int -> nativeptr<'T> -> int -> int
+            -> unit
+
+    /// One dtype's kernels: its GEMM, the direct kernels, and the GEMM's block depth KC (which
+    /// the direct gradients follow to sum in the GEMM's order).
+    type internal Kernels<'T when 'T: unmanaged> =
+        { Gemm: Gemm<'T>
+          Forward: Direct<'T>
+          WeightGrad: WeightDirect<'T>
+          InputGrad: InputDirect<'T>
+          BlockDepth: int }
 
     /// Is this convolution the direct kernel's case: stride 1, no padding, no dilation, one group?
     let private plain (g: ConvGeometry) =
@@ -195,7 +215,7 @@ module Conv =
 
     /// y = x ⋆ w for n images by the direct kernel, the images split over threads as im2col's.
     let private directRun<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (kernel: Direct<'T>)
-            threads (g: ConvGeometry) (s: ConvKernels.Sizes) (x: 'T[]) (w: 'T[]) =
+            (kc: int) threads (g: ConvGeometry) (s: ConvKernels.Sizes) (x: 'T[]) (w: 'T[]) =
         let packed = ConvKernels.packWeights w s
         let y = Array.zeroCreate<'T> (g.N * s.O * s.Ho * s.Wo)
         use px = fixed x
@@ -204,7 +224,8 @@ module Conv =
         let px, pw, py = NativePtr.toNativeInt px, NativePtr.toNativeInt pw, NativePtr.toNativeInt py
         let parts = partsFor g threads (int64 s.O * int64 s.K * int64 (g.N * s.Ho * s.Wo))
         byImages g parts (fun _ n0 n1 ->
-            kernel s (NativePtr.ofNativeInt px) (NativePtr.ofNativeInt pw) (NativePtr.ofNativeInt py) n0 n1)
+            kernel s kc (NativePtr.ofNativeInt px) (NativePtr.ofNativeInt pw) (NativePtr.ofNativeInt py)
+                n0 n1)
         y
 
     let private forwardIm2col<'T when 'T :> IFloatingPointIeee754<'T>> (gemm: Gemm<'T>) threads
@@ -222,19 +243,69 @@ module Conv =
                 regroup g out group block false n0 n1)
         out
 
-    /// The sizes the direct kernel sees for a plain convolution, and whether it applies.
+    /// The sizes the direct kernel sees for a plain convolution, and whether it applies: it must
+    /// also round as the GEMM does, fused multiply-adds in both or in neither.
     let private directSizes<'T when 'T: unmanaged> (g: ConvGeometry) =
         let s : ConvKernels.Sizes = { C = g.C; H = g.H; W = g.W; O = g.O; KH = g.KH; KW = g.KW }
-        s, plain g && ConvKernels.fits s Vector256<'T>.Count
+        let sameRounding = Gemm.fusedChains () = X86.Fma.IsSupported
+        s, plain g && sameRounding && ConvKernels.fits s Vector256<'T>.Count
 
+    /// y by the direct kernel when it applies and was asked for (`direct`), else by im2col.
     let private forward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
-            (gemm: Gemm<'T>, direct: Direct<'T>) threads (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
+            (kernels: Kernels<'T>) (direct: bool) threads (g: ConvGeometry) (x: 'T[]) (w: 'T[]) =
         match directSizes<'T> g with
-        | s, true -> directRun direct threads g s x w
-        | _ -> forwardIm2col gemm threads g x w
+        | s, true when direct -> directRun kernels.Forward kernels.BlockDepth threads g s x w
+        | _ -> forwardIm2col kernels.Gemm threads g x w
 
-    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>, _: Direct<'T>) threads
-                                                                        (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
+    /// The sizes the direct gradient kernels see, if they apply: a plain convolution, a GEMM
+    /// whose block sums are FMA chains (the order they reproduce), and ymm FMA on this machine.
+    let private gradSizes<'T when 'T: unmanaged> (g: ConvGeometry) =
+        let s : ConvKernels.Sizes = { C = g.C; H = g.H; W = g.W; O = g.O; KH = g.KH; KW = g.KW }
+        let simd = X86.Fma.IsSupported && Vector256.IsHardwareAccelerated
+        if plain g && Gemm.fusedChains () && simd then Some s else None
+
+    /// Pin three arrays and run `body` on their addresses (nativeints cross into worker closures).
+    let private pinned3 (a: 'T[]) (b: 'T[]) (c: 'T[])
+                        (body: nativeint -> nativeint -> nativeint -> unit) =
+        use pa = fixed a
+        use pb = fixed b
+        use pc = fixed c
+        body (NativePtr.toNativeInt pa) (NativePtr.toNativeInt pb) (NativePtr.toNativeInt pc)
+
+    /// ∂x by the direct kernel, images split over threads as im2col's; the kernel needs whole
+    /// vectors of output columns and the sum over O channels in one GEMM block (O ≤ KC).
+    let private inputGradDirect<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
+            (kernels: Kernels<'T>) threads (g: ConvGeometry) (s: ConvKernels.Sizes) (gy: 'T[])
+            (w: 'T[]) =
+        let tile = ConvGradKernels.Channels
+        let cpad = (g.C + tile - 1) / tile * tile
+        let packed = ConvGradKernels.packWeights s w cpad
+        let dx = Array.zeroCreate<'T> (g.N * g.C * g.H * g.W)
+        let parts = partsFor g threads (int64 g.O * int64 g.K * int64 (g.N * g.P))
+        pinned3 gy packed dx (fun pg pw px ->
+            byImages g parts (fun _ n0 n1 ->
+                kernels.InputGrad s (NativePtr.ofNativeInt pg) (NativePtr.ofNativeInt pw) cpad
+                    (NativePtr.ofNativeInt px) n0 n1))
+        dx
+
+    /// One image range's ∂W [O × K] by the direct kernel into `partial`: Gᵀ of the range, the
+    /// kernel's ∂Wᵀ [K × opad] (opad = O in whole tiles), then transposed back.
+    let private weightPartDirect<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
+            (kernels: Kernels<'T>) (g: ConvGeometry) (s: ConvKernels.Sizes) (x: 'T[]) (gy: 'T[])
+            (partial: Span<'T>) n0 n1 =
+        let opad = ConvGradKernels.gradientWidth Vector256<'T>.Count g.O
+        let gt = Scratch<'T>.Take(3, (n1 - n0) * g.P * opad)
+        let dwT = Scratch<'T>.Take(0, g.K * opad)
+        ConvGradKernels.transposeGradient s gy gt opad n0 n1
+        pinned3 x gt dwT (fun px pg pd ->
+            kernels.WeightGrad s kernels.BlockDepth (NativePtr.ofNativeInt px)
+                (NativePtr.ofNativeInt pg) opad (NativePtr.ofNativeInt pd) n0 n1)
+        for o in 0 .. g.O - 1 do
+            for r in 0 .. g.K - 1 do partial[o * g.K + r] <- dwT[r * opad + o]
+
+    /// ∂x = col2im(W_gᵀ · G_g) per group, through the scratch cols matrix.
+    let private inputGradIm2col<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
+            (gemm: Gemm<'T>) threads (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
         let np, ld = g.N * g.P, g.Ld
         let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let dx = Array.zeroCreate<'T> (g.N * g.C * g.H * g.W)
@@ -248,49 +319,85 @@ module Conv =
                 col2imRange g cols group dx n0 n1)
         dx
 
+    /// ∂x by the direct kernel when it applies and was asked for (`direct`), else by im2col: the
+    /// two agree bit for bit. One input channel stays on im2col: the kernel's tile of 4 channels
+    /// would run 3/4 empty (W2's first layer, float64: 1.6 ms direct against 1.4 by im2col).
+    let private inputGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
+            (kernels: Kernels<'T>) (direct: bool) threads (g: ConvGeometry) (gy: 'T[]) (w: 'T[]) =
+        match (if direct then gradSizes<'T> g else None) with
+        | Some s when g.Wo >= Vector256<'T>.Count && g.O <= kernels.BlockDepth && g.C > 1 ->
+            inputGradDirect kernels threads g s gy w
+        | _ -> inputGradIm2col kernels.Gemm threads g gy w
+
     /// ∂W_g = G_g · colsᵀ has a long inner dimension (N·P, 36864 for W2's first layer) and a
     /// small result (O/G × K), which the GEMM cannot split across threads (it splits rows or
     /// columns of C). So the batch is split instead: each thread multiplies its images' columns
     /// into its own partial ∂W, and the partials are added (the sum over n is linear).
-    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged> (gemm: Gemm<'T>, _: Direct<'T>) threads
-                                                                    (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
+    /// The direct kernel replaces a range's im2col + GEMM (`direct`) when it applies and was asked
+    /// for: it gives the same partial ∂W bit for bit.
+    let private weightGrad<'T when 'T :> IFloatingPointIeee754<'T> and 'T: unmanaged>
+            (kernels: Kernels<'T>) (direct: bool) threads (g: ConvGeometry) (x: 'T[]) (gy: 'T[]) =
         let np, ld = g.N * g.P, g.Ld
-        let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
         let dw = Array.zeroCreate<'T> (g.O * g.K)
         let parts = partsFor g threads (int64 g.O * int64 g.K * int64 np)
         let size = g.Og * g.K
         let partials = Scratch<'T>.Take(2, parts * size)
+        let sizes = if direct then gradSizes<'T> g else None
         for group in 0 .. g.Groups - 1 do
-            byImages g parts (fun part n0 n1 ->   // G_g[:, cells] · cols[:, cells]ᵀ for these images
-                im2colRange g x group cols n0 n1
-                regroup g gy group block true n0 n1
-                let c0, len = n0 * g.P, (n1 - n0) * g.P
-                gemm 1 g.Og g.K len block c0 ld 1 cols c0 1 ld partials (part * size) g.K)
+            match sizes with
+            | Some s ->
+                byImages g parts (fun part n0 n1 ->
+                    weightPartDirect kernels g s x gy (Span(partials, part * size, size)) n0 n1)
+            | None ->
+                let cols, block = Scratch<'T>.Take(0, g.K * ld), Scratch<'T>.Take(1, g.Og * ld)
+                byImages g parts (fun part n0 n1 ->   // G_g[:, cells] · cols[:, cells]ᵀ, these images
+                    im2colRange g x group cols n0 n1
+                    regroup g gy group block true n0 n1
+                    let c0, len = n0 * g.P, (n1 - n0) * g.P
+                    let target = part * size
+                    kernels.Gemm 1 g.Og g.K len block c0 ld 1 cols c0 1 ld partials target g.K)
             let target = Span(dw, group * size, size)
             for t in 0 .. parts - 1 do
                 let partial = ReadOnlySpan(partials, t * size, size)
                 TensorPrimitives.Add(ReadOnlySpan(dw, group * size, size), partial, target)
         dw
 
-    /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's GEMM and
-    /// direct kernel and the default thread count (Gemm.defaultThreads).
-    let private dispatch op (a: Tensor) (b: Tensor) (shape: int[])
-                         (f32: Kernels<float32> -> int -> float32[] -> float32[] -> float32[])
-                         (f64: Kernels<float> -> int -> float[] -> float[] -> float[]) =
+    /// Run f32/f64 on the row-major arrays of two same-dtype tensors, given that dtype's kernels
+    /// and a thread count.
+    let private dispatchOn threads op (a: Tensor) (b: Tensor) (shape: int[])
+                           (f32: Kernels<float32> -> int -> float32[] -> float32[] -> float32[])
+                           (f64: Kernels<float> -> int -> float[] -> float[] -> float[]) =
         Create.sameDType op a b
-        let threads = Gemm.defaultThreads
         match (Create.contiguous a).Storage, (Create.contiguous b).Storage with
         | Storage.F32 x, Storage.F32 y ->
-            Create.ofStorage shape (Storage.F32 (f32 (Gemm.sgemm, ConvKernels.forward32) threads x y))
+            let kernels =
+                { Gemm = Gemm.sgemm; Forward = ConvKernels.forward32
+                  WeightGrad = ConvGradKernels.weight32; InputGrad = ConvGradKernels.input32
+                  BlockDepth = Gemm.blockDepth DType.Float32 }
+            Create.ofStorage shape (Storage.F32 (f32 kernels threads x y))
         | Storage.F64 x, Storage.F64 y ->
-            Create.ofStorage shape (Storage.F64 (f64 (Gemm.dgemm, ConvKernels.forward64) threads x y))
+            let kernels =
+                { Gemm = Gemm.dgemm; Forward = ConvKernels.forward64
+                  WeightGrad = ConvGradKernels.weight64; InputGrad = ConvGradKernels.input64
+                  BlockDepth = Gemm.blockDepth DType.Float64 }
+            Create.ofStorage shape (Storage.F64 (f64 kernels threads x y))
         | _ -> failwith "unreachable: dtypes checked above"
+
+    /// dispatchOn with the default thread count (Gemm.defaultThreads).
+    let private dispatch op a b shape f32 f64 = dispatchOn Gemm.defaultThreads op a b shape f32 f64
 
     /// conv2d spec x w: the cross-correlation above, x [N; C; H; W], w [O; C/G; kH; kW] →
     /// [N; O; Ho; Wo], by im2col + GEMM (no bias: the graph adds it by broadcasting).
     let conv2d (spec: Conv2dSpec) (x: Tensor) (w: Tensor) =
         let g = geometry "conv2d" spec x.Shape w.Shape
-        dispatch "conv2d" x w (outputShape g) (fun mm t -> forward mm t g) (fun mm t -> forward mm t g)
+        dispatch "conv2d" x w (outputShape g) (fun k t -> forward k true t g) (fun k t -> forward k true t g)
+
+    /// conv2d on a given number of threads, by the direct kernel where it applies (`direct`) or
+    /// always by im2col + GEMM: the reference the tests hold the direct kernel to.
+    let internal conv2dWith (direct: bool) threads (spec: Conv2dSpec) (x: Tensor) (w: Tensor) =
+        let g = geometry "conv2d" spec x.Shape w.Shape
+        dispatchOn threads "conv2d" x w (outputShape g) (fun k t -> forward k direct t g)
+            (fun k t -> forward k direct t g)
 
     let private checkGrad op (g: ConvGeometry) (gy: Tensor) =
         if gy.Shape <> outputShape g then
@@ -300,19 +407,39 @@ module Conv =
     /// conv2dInputGrad spec xShape gy w = ∂⟨conv2d(x, w), gy⟩/∂x: col2im(W_gᵀ · G_g) per group.
     /// This is a transposed convolution of gy with w — the gradient of a convolution is a
     /// convolution (stride ↔ dilation of gy, the kernel flipped and its channel axes swapped).
+    /// A plain convolution (stride 1, no padding or dilation, one group) runs the direct kernel
+    /// of ConvGradKernels.fs instead, which gives the same numbers bit for bit.
     let conv2dInputGrad (spec: Conv2dSpec) (xShape: int[]) (gy: Tensor) (w: Tensor) =
         let g = geometry "conv2d_input_grad" spec xShape w.Shape
         checkGrad "conv2d_input_grad" g gy
-        dispatch "conv2d_input_grad" gy w xShape (fun mm t -> inputGrad mm t g)
-            (fun mm t -> inputGrad mm t g)
+        dispatch "conv2d_input_grad" gy w xShape (fun k t -> inputGrad k true t g)
+            (fun k t -> inputGrad k true t g)
 
     /// conv2dWeightGrad spec wShape x gy = ∂⟨conv2d(x, w), gy⟩/∂w = G_g · colsᵀ per group: the
     /// correlation of x with gy (a convolution again, with stride and dilation swapped).
+    /// A plain convolution runs the direct kernel of ConvGradKernels.fs (bit-identical).
     let conv2dWeightGrad (spec: Conv2dSpec) (wShape: int[]) (x: Tensor) (gy: Tensor) =
         let g = geometry "conv2d_weight_grad" spec x.Shape wShape
         checkGrad "conv2d_weight_grad" g gy
-        dispatch "conv2d_weight_grad" x gy wShape (fun mm t -> weightGrad mm t g)
-            (fun mm t -> weightGrad mm t g)
+        dispatch "conv2d_weight_grad" x gy wShape (fun k t -> weightGrad k true t g)
+            (fun k t -> weightGrad k true t g)
+
+    /// conv2dInputGrad on a given number of threads, by the direct kernel where it applies
+    /// (`direct`) or always by im2col + GEMM: the reference the tests hold the direct kernel to.
+    let internal conv2dInputGradWith (direct: bool) threads (spec: Conv2dSpec) (xShape: int[])
+                                     (gy: Tensor) (w: Tensor) =
+        let g = geometry "conv2d_input_grad" spec xShape w.Shape
+        checkGrad "conv2d_input_grad" g gy
+        dispatchOn threads "conv2d_input_grad" gy w xShape (fun k t -> inputGrad k direct t g)
+            (fun k t -> inputGrad k direct t g)
+
+    /// conv2dWeightGrad on a given number of threads, direct (where it applies) or by im2col.
+    let internal conv2dWeightGradWith (direct: bool) threads (spec: Conv2dSpec) (wShape: int[])
+                                      (x: Tensor) (gy: Tensor) =
+        let g = geometry "conv2d_weight_grad" spec x.Shape wShape
+        checkGrad "conv2d_weight_grad" g gy
+        dispatchOn threads "conv2d_weight_grad" x gy wShape (fun k t -> weightGrad k direct t g)
+            (fun k t -> weightGrad k direct t g)
 
     // ---- the direct loops: the definition, read off the formula (reference and timing) ----
 

@@ -1,6 +1,6 @@
 /// The direct convolution kernel for stride 1, no padding, no dilation, one group, in SIMD
-/// registers. Layer: Tensor (no dependencies). Read next: Conv.fs (which calls it, and falls back
-/// to im2col + GEMM for every other convolution).
+/// registers. Layer: Tensor (no dependencies). Read next: ConvGradKernels.fs (the gradients'),
+/// then Conv.fs (which calls them, and falls back to im2col + GEMM for every other convolution).
 ///
 ///     y[n,o,i,j] = Σ_{c,p,q} x[n, c, i+p, j+q] · w[o, c, p, q]
 ///
@@ -48,9 +48,14 @@ module internal ConvKernels =
 
     /// Images [n0, n1) of y. Columns run in vectors at j = 0, lanes, 2·lanes, …; a last partial
     /// vector is moved left to end at Wo, recomputing a few columns to the same values (the same
-    /// sums in the same order), so no scalar tail is needed.
+    /// sums in the same order), so no scalar tail is needed. When `blocked` (K > kc) the sum over
+    /// r = (c, p, q) restarts every kc steps and each block is added to y in order (the first
+    /// stores), as the GEMM sums k in blocks of KC (Gemm.blockDepth): so y equals im2col + GEMM
+    /// bit for bit. `blocked` is a constant at each call, so the single-block loop (W2's layers)
+    /// carries no step counter (with one, W2's forward passes ran ~10% slower).
     let inline private run ([<InlineIfLambda>] fma: Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T> -> Vector256< ^T>)
-                           (s: Sizes) (x: nativeptr< ^T>) (packed: nativeptr< ^T>) (y: nativeptr< ^T>) n0 n1 =
+                           (blocked: bool) (s: Sizes) (kc: int) (x: nativeptr< ^T>) (packed: nativeptr< ^T>)
+                           (y: nativeptr< ^T>) n0 n1 =
         let lanes = Vector256< ^T>.Count
         let ho, wo, k = s.Ho, s.Wo, s.K
         let broadcast (p: nativeptr< ^T>) r = Vector256.Create(NativePtr.get p r)
@@ -70,6 +75,14 @@ module internal ConvKernels =
                         let mutable a5 = Vector256< ^T>.Zero
                         let mutable a6 = Vector256< ^T>.Zero
                         let mutable a7 = Vector256< ^T>.Zero
+                        // y ← block (the first) or y ← y + block, output channel by channel
+                        let fold first (a0: Vector256< ^T>) a1 a2 a3 a4 a5 a6 a7 =
+                            let out r (a: Vector256< ^T>) =
+                                if r < outputs then
+                                    let dst = NativePtr.add y (((n * s.O + block * Block + r) * ho + i) * wo + j)
+                                    if first then a.Store dst else (Vector256.Load dst + a).Store dst
+                            out 0 a0; out 1 a1; out 2 a2; out 3 a3; out 4 a4; out 5 a5; out 6 a6; out 7 a7
+                        let mutable step, first = 0, true
                         for c in 0 .. s.C - 1 do
                             for p in 0 .. s.KH - 1 do
                                 let row = NativePtr.add x (((n * s.C + c) * s.H + i + p) * s.W + j)
@@ -85,20 +98,58 @@ module internal ConvKernels =
                                     a5 <- fma (broadcast wq 5) v a5
                                     a6 <- fma (broadcast wq 6) v a6
                                     a7 <- fma (broadcast wq 7) v a7
-                        let out r (a: Vector256< ^T>) =
-                            if r < outputs then
-                                a.Store(NativePtr.add y (((n * s.O + block * Block + r) * ho + i) * wo + j))
-                        out 0 a0; out 1 a1; out 2 a2; out 3 a3; out 4 a4; out 5 a5; out 6 a6; out 7 a7
+                                    if blocked then step <- step + 1
+                                    if blocked && step = kc then   // the GEMM's k block ends here
+                                        fold first a0 a1 a2 a3 a4 a5 a6 a7
+                                        a0 <- Vector256< ^T>.Zero; a1 <- Vector256< ^T>.Zero
+                                        a2 <- Vector256< ^T>.Zero; a3 <- Vector256< ^T>.Zero
+                                        a4 <- Vector256< ^T>.Zero; a5 <- Vector256< ^T>.Zero
+                                        a6 <- Vector256< ^T>.Zero; a7 <- Vector256< ^T>.Zero
+                                        step <- 0
+                                        first <- false
+                        if blocked then
+                            if step > 0 then fold first a0 a1 a2 a3 a4 a5 a6 a7
+                        else
+                            let out r (a: Vector256< ^T>) =
+                                if r < outputs then
+                                    a.Store(NativePtr.add y (((n * s.O + block * Block + r) * ho + i) * wo + j))
+                            out 0 a0; out 1 a1; out 2 a2; out 3 a3; out 4 a4; out 5 a5; out 6 a6; out 7 a7
                         start <- j + lanes
 
-    /// float32 y for images [n0, n1): FMA when the processor has it (8 lanes).
+    // One method per (dtype, blocked): each JIT-compiles a single loop nest, as before blocks
+    // existed (with all three nests in one method W2's forward passes measured ~4% slower).
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-    let forward32 (s: Sizes) (x: nativeptr<float32>) (packed: nativeptr<float32>) (y: nativeptr<float32>) n0 n1 =
-        if Fma.IsSupported then run (fun (w: Vector256<float32>) v a -> Fma.MultiplyAdd(w, v, a)) s x packed y n0 n1
-        else run (fun w v a -> w * v + a) s x packed y n0 n1
+    let private single32 s kc (x: nativeptr<float32>) packed y n0 n1 =
+        if Fma.IsSupported then
+            run (fun (w: Vector256<float32>) v a -> Fma.MultiplyAdd(w, v, a)) false s kc x packed y n0 n1
+        else run (fun w v a -> w * v + a) false s kc x packed y n0 n1
 
-    /// float64 y for images [n0, n1): FMA when the processor has it (4 lanes).
     [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
-    let forward64 (s: Sizes) (x: nativeptr<float>) (packed: nativeptr<float>) (y: nativeptr<float>) n0 n1 =
-        if Fma.IsSupported then run (fun (w: Vector256<float>) v a -> Fma.MultiplyAdd(w, v, a)) s x packed y n0 n1
-        else run (fun w v a -> w * v + a) s x packed y n0 n1
+    let private blocked32 s kc (x: nativeptr<float32>) packed y n0 n1 =
+        if Fma.IsSupported then
+            run (fun (w: Vector256<float32>) v a -> Fma.MultiplyAdd(w, v, a)) true s kc x packed y n0 n1
+        else run (fun w v a -> w * v + a) true s kc x packed y n0 n1
+
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let private single64 s kc (x: nativeptr<float>) packed y n0 n1 =
+        if Fma.IsSupported then
+            run (fun (w: Vector256<float>) v a -> Fma.MultiplyAdd(w, v, a)) false s kc x packed y n0 n1
+        else run (fun w v a -> w * v + a) false s kc x packed y n0 n1
+
+    [<MethodImpl(MethodImplOptions.AggressiveOptimization)>]
+    let private blocked64 s kc (x: nativeptr<float>) packed y n0 n1 =
+        if Fma.IsSupported then
+            run (fun (w: Vector256<float>) v a -> Fma.MultiplyAdd(w, v, a)) true s kc x packed y n0 n1
+        else run (fun w v a -> w * v + a) true s kc x packed y n0 n1
+
+    /// float32 y for images [n0, n1), sums over K in GEMM blocks of kc: FMA when the processor
+    /// has it (8 lanes).
+    let forward32 (s: Sizes) (kc: int) (x: nativeptr<float32>) (packed: nativeptr<float32>)
+                  (y: nativeptr<float32>) n0 n1 =
+        if s.K > kc then blocked32 s kc x packed y n0 n1 else single32 s kc x packed y n0 n1
+
+    /// float64 y for images [n0, n1), sums over K in GEMM blocks of kc: FMA when the processor
+    /// has it (4 lanes).
+    let forward64 (s: Sizes) (kc: int) (x: nativeptr<float>) (packed: nativeptr<float>)
+                  (y: nativeptr<float>) n0 n1 =
+        if s.K > kc then blocked64 s kc x packed y n0 n1 else single64 s kc x packed y n0 n1

@@ -285,6 +285,20 @@ module Gemm =
         | GemmPath.Avx2 -> GemmKernels.MR, GemmKernels.NR64, KC64, serial64Avx2
         | GemmPath.Portable -> GemmKernels.MR, GemmKernels.NR64, KC64, serial64Portable
 
+    /// The depth KC of the k blocks a product of this dtype is summed in, on the path the next
+    /// call takes: cᵢⱼ = Σ_blocks (Σ_{p in block} aᵢₚ·bₚⱼ), the blocks cut from the start of the
+    /// call's k range and added to C in order (the first stores). Kernels that must reproduce a
+    /// product bit for bit (ConvGradKernels.fs) read it here, so they follow any retuning.
+    let internal blockDepth (dtype: DType) =
+        match dtype with
+        | DType.Float32 -> let _, _, kc, _ = kernel32 (path ()) in kc
+        | DType.Float64 -> let _, _, kc, _ = kernel64 (path ()) in kc
+
+    /// Whether the next call's block sums are fused chains acc ← fma(aᵢₚ, bₚⱼ, acc) from 0 over p
+    /// in order (the AVX-512 and AVX2 tiles), rather than a rounded product then a rounded add
+    /// (the portable tile).
+    let internal fusedChains () = path () <> GemmPath.Portable
+
     /// C[m×n] = A[m×k]·B[k×n] in float32 (C overwritten): cᵢⱼ = Σₚ aᵢₚ·bₚⱼ with
     /// aᵢₚ = a[aOff + i·aRs + p·aCs], bₚⱼ = b[bOff + p·bRs + j·bCs], cᵢⱼ = c[cOff + i·ldc + j].
     /// Any strides work (a transposed view swaps them); C must not overlap A or B.
