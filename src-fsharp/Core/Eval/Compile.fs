@@ -28,6 +28,11 @@ type Instruction =
     /// A fused elementwise pass: inputs (slots) broadcast to the node's shape, then the steps;
     /// the result is the register of the last step, written into `buffer` (−1: fresh each run).
     | Fused of inputs: int[] * steps: Micro[] * registers: int * buffer: int
+    /// Max pooling of slot `input` giving both its values (slot `values`, the forward) and its
+    /// indices (slot `indices`, read by the backward) from one pass; this is the earlier of the two.
+    | MaxPoolBoth of pool: Pool2dSpec * input: int * values: int * indices: int
+    /// The value of `op` on slot `input`, already set by the MaxPoolBoth at instruction `by`.
+    | SetBy of op: Op * input: int * by: int
     /// A 2-d matrix product a·b written by the GEMM into `buffer` (−1: a fresh tensor each run).
     | Product of a: int * b: int * buffer: int
     /// The arguments joined along `axis` (Concat), copied into `buffer` (−1: fresh each run).
@@ -372,6 +377,12 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                 | Kernel (Op.SumTo target, [| a |]) when Blocks.isMiddleSum values[a] (Array.ofList target) ->
                     Blocks.sumMiddle values[a] (Array.ofList target)
                 | Kernel (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a] ]
+                | MaxPoolBoth (spec, input, v, ix) ->
+                    let y, indices = Tensor.maxPool2dWithIndices spec values[input]
+                    values[v] <- y
+                    values[ix] <- indices
+                    values[i]
+                | SetBy _ -> values[i]
                 | Fused (inputs, steps, _, buffer) -> fused i dtype node.Shape inputs steps buffer
                 | Product (a, b, buffer) -> product i values[a] values[b] dtype buffer
                 | Joined (parts, axis, buffer) -> joined i (parts |> Array.map (fun p -> values[p])) axis node.Shape dtype buffer
@@ -388,6 +399,11 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             | Input name -> $"v{i} = {name}"
             | Constant t -> $"v{i} = const {Shape.show t.Shape}"
             | Kernel (op, args) -> $"v{i} = %A{op}({slots args})"
+            | MaxPoolBoth (spec, input, v, ix) ->
+                let other = if i = v then $"v{ix} its indices" else $"v{v} its values"
+                let op = if i = v then Op.MaxPool2d spec else Op.MaxPool2dIndices spec
+                $"v{i} = %A{op}(v{input}), with {other} (one pass)"
+            | SetBy (op, input, by) -> $"v{i} = %A{op}(v{input}), set by v{by}"
             | Fused (inputs, steps, _, buffer) ->
                 let ops = steps |> Array.map (fun s -> (Cards.cardOf s.Op).Name) |> String.concat " "
                 $"v{i} = fused[{ops}]({slots inputs}) {Shape.show node.Shape} in buffer {buffer}"
@@ -465,6 +481,24 @@ module Compile =
                 for a in argsOf e do if inlined a then stack.Push(struct (a, false))
         inputs.ToArray(), steps.ToArray(), registers
 
+    /// Max pooling's values (the forward) and indices (the backward) of one input come from one
+    /// pass: the earlier of the two kernels becomes a MaxPoolBoth setting both slots, the later a
+    /// SetBy. The pair is found here, not in the graph, so each op keeps its own card.
+    let private pairMaxPools (code: Instruction[]) =
+        let seen = Dictionary<struct (Pool2dSpec * int * bool), int>()
+        for i in 0 .. code.Length - 1 do
+            match code[i] with
+            | Kernel ((Op.MaxPool2d spec | Op.MaxPool2dIndices spec) as op, [| input |]) ->
+                let isValues = op = Op.MaxPool2d spec
+                match seen.TryGetValue(struct (spec, input, not isValues)) with
+                | true, first ->
+                    let v, ix = if isValues then i, first else first, i
+                    code[first] <- MaxPoolBoth (spec, input, v, ix)
+                    code[i] <- SetBy (op, input, first)
+                    seen.Remove(struct (spec, input, not isValues)) |> ignore
+                | _ -> seen[struct (spec, input, isValues)] <- i
+            | _ -> ()
+
     /// Flatten the DAG of `outputs` into a program: merge sums, fuse, assign slots, plan buffers
     /// by liveness; with `reuseOutputs` the outputs get buffers of their own too (overwritten by
     /// the next run). The program still returns the values of the original `outputs`.
@@ -497,8 +531,10 @@ module Compile =
                 | Node.Apply (Op.Concat axis, args) ->
                     Joined ([| for a in args -> slotOf[a.Id] |], (if axis < 0 then axis + e.Rank else axis), -1)
                 | Node.Apply (op, args) -> Kernel (op, [| for a in args -> slotOf[a.Id] |]))
+        pairMaxPools code
         let readsOf = function
             | Kernel (_, args) -> args
+            | MaxPoolBoth (_, input, _, _) -> [| input |]
             | Fused (inputs, _, _, _) -> inputs
             | Product (a, b, _) -> [| a; b |]
             | Joined (parts, _, _) -> parts

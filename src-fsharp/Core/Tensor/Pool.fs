@@ -186,6 +186,10 @@ module Pool =
     /// in x's dtype (PyTorch's return_indices): the gradient is a scatter-add at these indices.
     let maxPool2dIndices (spec: Pool2dSpec) (x: Tensor) = snd (maxPool "max_pool2d_indices" true spec x)
 
+    /// maxPool2dWithIndices spec x = (maxPool2d spec x, maxPool2dIndices spec x) from one pass:
+    /// what a compiled training step calls when it needs both (the forward and its backward).
+    let maxPool2dWithIndices (spec: Pool2dSpec) (x: Tensor) = maxPool "max_pool2d" true spec x
+
     /// maxPool2dScan spec x: (values, indices) by the general window scan whatever the spec —
     /// the readable reference the tests hold the 2×2 SIMD pass to.
     let maxPool2dScan (spec: Pool2dSpec) (x: Tensor) = maxPool "max_pool2d" false spec x
