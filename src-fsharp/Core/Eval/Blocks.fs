@@ -5,6 +5,10 @@ namespace ScratchML
 
 open System
 
+/// One step of a fused elementwise pass: Dest = op(Args), over one block. An argument code
+/// k ≥ 0 is register k, a code −(k+1) is the block of input k.
+type Micro = { Op: Op; Args: int[]; Dest: int }
+
 /// Block kernels of the fused passes: one op over `n` elements of a block.
 module internal Blocks =
     type private Primitives = System.Numerics.Tensors.TensorPrimitives
@@ -108,6 +112,42 @@ module internal Blocks =
             expected <- expected * t.Shape[axis]
         dense
 
+    /// Visit elements [start, start + n) of t broadcast to `shape` (row-major) as runs along the
+    /// last axis: `run pos i len step` for len elements at t's storage positions pos + j·step,
+    /// block positions i + j (step 0 on a stretched axis). Inline with the visitor inlined.
+    let inline runs (t: Tensor) (shape: int[]) (start: int) (n: int)
+                    ([<InlineIfLambda>] run: int -> int -> int -> int -> unit) =
+        // strides of t seen as `shape`: 0 on stretched or missing axes
+        let rank = shape.Length
+        let strides = Array.init rank (fun i ->
+            let j = i - (rank - t.Rank)
+            if j < 0 || t.Shape[j] = 1 then 0 else t.Strides[j])
+        let index = Array.zeroCreate rank
+        let mutable rest = start
+        let mutable pos = t.Offset
+        for axis in rank - 1 .. -1 .. 0 do
+            index[axis] <- rest % shape[axis]
+            rest <- rest / shape[axis]
+            pos <- pos + index[axis] * strides[axis]
+        let last = rank - 1
+        let inner, step = shape[last], strides[last]
+        let mutable i = 0
+        while i < n do
+            let len = min (inner - index[last]) (n - i)
+            run pos i len step
+            i <- i + len
+            index[last] <- index[last] + len
+            pos <- pos + len * step
+            // end of a row: carry into the outer axes (odometer)
+            let mutable axis = last
+            while axis >= 0 && index[axis] = shape[axis] do
+                pos <- pos - index[axis] * strides[axis]
+                index[axis] <- 0
+                if axis > 0 then
+                    index[axis - 1] <- index[axis - 1] + 1
+                    pos <- pos + strides[axis - 1]
+                axis <- axis - 1
+
     /// Elements [start, start+n) of t broadcast to `shape` (row-major), as float64, into d.
     let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float[]) =
         if t.Numel = 1 then
@@ -118,44 +158,17 @@ module internal Blocks =
             | Storage.F64 a -> Array.Copy(a, t.Offset + start, d, 0, n)
             | Storage.F32 a -> widen a (t.Offset + start) d 0 n
         else
-            // strides of t seen as `shape`: 0 on stretched or missing axes; copy row by row
-            let rank = shape.Length
-            let strides = Array.init rank (fun i ->
-                let j = i - (rank - t.Rank)
-                if j < 0 || t.Shape[j] = 1 then 0 else t.Strides[j])
-            let index = Array.zeroCreate rank
-            let mutable rest = start
-            let mutable pos = t.Offset
-            for axis in rank - 1 .. -1 .. 0 do
-                index[axis] <- rest % shape[axis]
-                rest <- rest / shape[axis]
-                pos <- pos + index[axis] * strides[axis]
-            let last = rank - 1
-            let inner, step = shape[last], strides[last]
-            let mutable i = 0
-            while i < n do
-                let run = min (inner - index[last]) (n - i)
-                match t.Storage with
-                | Storage.F64 a ->
-                    if step = 0 then Array.Fill(d, a[pos], i, run)
-                    elif step = 1 then Array.Copy(a, pos, d, i, run)
-                    else for j in 0 .. run - 1 do d[i + j] <- a[pos + j * step]
-                | Storage.F32 a ->
-                    if step = 0 then Array.Fill(d, float a[pos], i, run)
-                    elif step = 1 then widen a pos d i run
-                    else for j in 0 .. run - 1 do d[i + j] <- float a[pos + j * step]
-                i <- i + run
-                index[last] <- index[last] + run
-                pos <- pos + run * step
-                // end of a row: carry into the outer axes (odometer)
-                let mutable axis = last
-                while axis >= 0 && index[axis] = shape[axis] do
-                    pos <- pos - index[axis] * strides[axis]
-                    index[axis] <- 0
-                    if axis > 0 then
-                        index[axis - 1] <- index[axis - 1] + 1
-                        pos <- pos + strides[axis - 1]
-                    axis <- axis - 1
+            match t.Storage with
+            | Storage.F64 a ->
+                runs t shape start n (fun pos i len step ->
+                    if step = 0 then Array.Fill(d, a[pos], i, len)
+                    elif step = 1 then Array.Copy(a, pos, d, i, len)
+                    else for j in 0 .. len - 1 do d[i + j] <- a[pos + j * step])
+            | Storage.F32 a ->
+                runs t shape start n (fun pos i len step ->
+                    if step = 0 then Array.Fill(d, float a[pos], i, len)
+                    elif step = 1 then widen a pos d i len
+                    else for j in 0 .. len - 1 do d[i + j] <- float a[pos + j * step])
 
     /// Σ over the leading axes of a contiguous t, leaving its trailing `cols` elements: the
     /// un-broadcast of a bias gradient, as row additions (the general reduction walks strides).

@@ -14,10 +14,6 @@ open System
 open System.Collections.Generic
 
 
-/// One step of a fused elementwise pass: Dest = op(Args), over one block. An argument code
-/// k ≥ 0 is register k, a code −(k+1) is the block of input k.
-type Micro = { Op: Op; Args: int[]; Dest: int }
-
 /// What an instruction does.
 type Instruction =
     /// A variable, read from the environment.
@@ -53,19 +49,27 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
     let results = Dictionary<DType, Tensor[]>()
     // the values of one run, kept between runs (the program is not reentrant anyway)
     let values : Tensor[] = Array.zeroCreate code.Length
-    // scratch blocks shared by every fused pass, allocated once
-    let inputBlocks =
-        let most = code |> Array.map (function Fused (ins, _, _, _) -> ins.Length | _ -> 0) |> Array.fold max 0
-        Array.init most (fun _ -> Array.zeroCreate<float> Blocks.size)
-    let registerBlocks =
-        let most = code |> Array.map (function Fused (_, _, r, _) -> r | _ -> 0) |> Array.fold max 0
-        Array.init most (fun _ -> Array.zeroCreate<float> Blocks.size)
-    let operands =
+    // scratch blocks shared by every fused pass, allocated once, in float64 and in float32
+    let mostInputs = code |> Array.map (function Fused (ins, _, _, _) -> ins.Length | _ -> 0) |> Array.fold max 0
+    let mostRegisters = code |> Array.map (function Fused (_, _, r, _) -> r | _ -> 0) |> Array.fold max 0
+    let inputBlocks = Array.init mostInputs (fun _ -> Array.zeroCreate<float> Blocks.size)
+    let registerBlocks = Array.init mostRegisters (fun _ -> Array.zeroCreate<float> Blocks.size)
+    let inputBlocks32 = Array.init mostInputs (fun _ -> Array.zeroCreate<float32> Blocks.size)
+    let registerBlocks32 = Array.init mostRegisters (fun _ -> Array.zeroCreate<float32> Blocks.size)
+    /// Per fused instruction, per step, the blocks its arguments name.
+    let operandsIn (inputs: 'T[][]) (registers: 'T[][]) =
         code |> Array.map (function
             | Fused (_, steps, _, _) ->
-                let operand c = if c >= 0 then registerBlocks[c] else inputBlocks[-c - 1]
+                let operand c = if c >= 0 then registers[c] else inputs[-c - 1]
                 steps |> Array.map (fun s -> s.Args |> Array.map operand)
             | _ -> [||])
+    let operands = operandsIn inputBlocks registerBlocks
+    let operands32 = operandsIn inputBlocks32 registerBlocks32
+    // the fused passes that may run on float32 blocks (a float32 run, float32 inputs)
+    let float32Safe =
+        code |> Array.map (function
+            | Fused (_, steps, registers, _) -> Blocks32.roundsLikeFloat64 steps registers
+            | _ -> false)
 
     let storageFor dtype n =
         match dtype with
@@ -125,21 +129,35 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                 start <- start + part.Shape[axis]
             out
 
-    /// One fused pass over blocks: load the inputs, run the steps, store the last register.
+    /// One fused pass over blocks: load the inputs, run the steps, store the last register. In
+    /// float64 blocks (exact widening, one rounding at the store), or in float32 blocks when the
+    /// steps give the same bits that way (Blocks32.roundsLikeFloat64) and every input is float32.
     let fused (i: int) dtype (shape: int[]) (inputs: int[]) (steps: Micro[]) buffer =
         let n = Shape.numel shape
         let result = resultOf dtype i shape buffer
-        let storage = result.Storage
-        let operands = operands[i]
-        let regs = registerBlocks
         let last = steps[steps.Length - 1].Dest
-        let mutable start = 0
-        while start < n do
-            let len = min Blocks.size (n - start)
-            for k in 0 .. inputs.Length - 1 do Blocks.load values[inputs[k]] shape start len inputBlocks[k]
-            for s in 0 .. steps.Length - 1 do Blocks.apply steps[s].Op operands[s] regs[steps[s].Dest] len
-            Blocks.store regs[last] storage start len
-            start <- start + len
+        let float32Blocks =
+            dtype = DType.Float32 && float32Safe[i]
+            && inputs |> Array.forall (fun k -> values[k].DType = DType.Float32)
+        match result.Storage with
+        | Storage.F32 out when float32Blocks ->
+            let operands, regs = operands32[i], registerBlocks32
+            let mutable start = 0
+            while start < n do
+                let len = min Blocks.size (n - start)
+                for k in 0 .. inputs.Length - 1 do Blocks32.load values[inputs[k]] shape start len inputBlocks32[k]
+                for s in 0 .. steps.Length - 1 do Blocks32.apply steps[s].Op operands[s] regs[steps[s].Dest] len
+                Array.Copy(regs[last], 0, out, start, len)
+                start <- start + len
+        | storage ->
+            let operands, regs = operands[i], registerBlocks
+            let mutable start = 0
+            while start < n do
+                let len = min Blocks.size (n - start)
+                for k in 0 .. inputs.Length - 1 do Blocks.load values[inputs[k]] shape start len inputBlocks[k]
+                for s in 0 .. steps.Length - 1 do Blocks.apply steps[s].Op operands[s] regs[steps[s].Dest] len
+                Blocks.store regs[last] storage start len
+                start <- start + len
         result
 
     /// Run the program; with `times` (not null) also time each instruction into times[i] (ms).
@@ -177,7 +195,8 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             for dead in release[i] do values[dead] <- null   // let the collector have dead kernel outputs
         [ for o in outputs -> values[slotOf[o.Id]] ]
 
-    /// The program, one line per instruction (slot = instruction index).
+    /// The program, one line per instruction (slot = instruction index); "float32 blocks" marks
+    /// the fused passes a float32 run computes in float32 (Blocks32).
     member _.Listing =
         let slots (xs: int[]) = xs |> Array.map (sprintf "v%d") |> String.concat ", "
         [ for i, ins in Array.indexed code ->
@@ -193,7 +212,8 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             | SetBy (op, input, by) -> $"v{i} = %A{op}(v{input}), set by v{by}"
             | Fused (inputs, steps, _, buffer) ->
                 let ops = steps |> Array.map (fun s -> (Cards.cardOf s.Op).Name) |> String.concat " "
-                $"v{i} = fused[{ops}]({slots inputs}) {Shape.show node.Shape} in buffer {buffer}"
+                let blocks = if float32Safe[i] then ", float32 blocks" else ""
+                $"v{i} = fused[{ops}]({slots inputs}) {Shape.show node.Shape} in buffer {buffer}{blocks}"
             | Product (a, b, buffer) -> $"v{i} = MatMul({slots [| a; b |]}) {Shape.show node.Shape} in buffer {buffer}"
             | Joined (parts, axis, buffer) -> $"v{i} = Concat {axis}({slots parts}) {Shape.show node.Shape} in buffer {buffer}" ]
 
