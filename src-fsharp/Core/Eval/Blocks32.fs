@@ -41,8 +41,10 @@ module internal Blocks32 =
         match op with
         | Op.Add | Op.Sub | Op.Mul | Op.Div | Op.Sqrt -> if allExact then Some Rounded else None
         | Op.Neg | Op.Abs | Op.Relu | Op.Maximum | Op.Minimum -> Some worst
-        | Op.Step | Op.Sign | Op.Gt | Op.Ge | Op.Lt | Op.Le | Op.Eq -> if allExact then Some Exact else None
-        | Op.Where when args[0] = Exact -> Some (if Array.forall ((=) Exact) args[1..] then Exact else Rounded)
+        | Op.Step | Op.Sign | Op.Gt | Op.Ge | Op.Lt | Op.Le | Op.Eq ->
+            if allExact then Some Exact else None
+        | Op.Where when args[0] = Exact ->   // the condition exact; the result is a or b
+            Some (if Array.forall ((=) Exact) args[1..] then Exact else Rounded)
         | _ -> None
 
     /// Do the steps of a fused pass (over `registers` registers), run on float32 blocks, give
@@ -56,9 +58,11 @@ module internal Blocks32 =
             | None -> false)
 
     // inline with the lambda inlined, as in Blocks
-    let inline private unary ([<InlineIfLambda>] f: float32 -> float32) (x: float32[]) (d: float32[]) n =
+    let inline private unary ([<InlineIfLambda>] f: float32 -> float32) (x: float32[])
+                             (d: float32[]) n =
         for i in 0 .. n - 1 do d[i] <- f x[i]
-    let inline private binary ([<InlineIfLambda>] f: float32 -> float32 -> float32) (a: float32[]) (b: float32[]) (d: float32[]) n =
+    let inline private binary ([<InlineIfLambda>] f: float32 -> float32 -> float32) (a: float32[])
+                              (b: float32[]) (d: float32[]) n =
         for i in 0 .. n - 1 do d[i] <- f a[i] b[i]
     let private span (a: float32[]) n = ReadOnlySpan<float32>(a, 0, n)
     let private dest (a: float32[]) n = Span<float32>(a, 0, n)
@@ -66,10 +70,11 @@ module internal Blocks32 =
     /// d = step x = (x > 0 ? 1 : 0) by vector compare-and-select (as Blocks.step).
     let private step (x: float32[]) (d: float32[]) n =
         let width = Vector<float32>.Count
+        let one, zero = Vector<float32>.One, Vector<float32>.Zero
         let mutable i = 0
         while i + width <= n do
             let v = Vector<float32>(x, i)
-            Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float32>.Zero), Vector<float32>.One, Vector<float32>.Zero).CopyTo(d, i)
+            Vector.ConditionalSelect(Vector.GreaterThan(v, zero), one, zero).CopyTo(d, i)
             i <- i + width
         for j in i .. n - 1 do d[j] <- if x[j] > 0.0f then 1.0f else 0.0f
 
@@ -104,7 +109,8 @@ module internal Blocks32 =
     let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float32[]) =
         match t.Storage with
         | Storage.F32 a when t.Numel = 1 -> Array.Fill(d, a[t.Offset], 0, n)
-        | Storage.F32 a when t.Shape = shape && Blocks.isDense t -> Array.Copy(a, t.Offset + start, d, 0, n)
+        | Storage.F32 a when t.Shape = shape && Blocks.isDense t ->
+            Array.Copy(a, t.Offset + start, d, 0, n)
         | Storage.F32 a ->
             Blocks.runs t shape start n (fun pos i len step ->
                 if step = 0 then Array.Fill(d, a[pos], i, len)

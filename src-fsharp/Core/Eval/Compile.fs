@@ -26,7 +26,7 @@ type Instruction =
     /// the result is the register of the last step, written into `buffer` (−1: fresh each run).
     | Fused of inputs: int[] * steps: Micro[] * registers: int * buffer: int
     /// Max pooling of slot `input` giving both its values (slot `values`, the forward) and its
-    /// indices (slot `indices`, read by the backward) from one pass; this is the earlier of the two.
+    /// indices (slot `indices`, read by the backward) from one pass; the earlier of the two.
     | MaxPoolBoth of pool: Pool2dSpec * input: int * values: int * indices: int
     /// The value of `op` on slot `input`, already set by the MaxPoolBoth at instruction `by`.
     | SetBy of op: Op * input: int * by: int
@@ -50,8 +50,10 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
     // the values of one run, kept between runs (the program is not reentrant anyway)
     let values : Tensor[] = Array.zeroCreate code.Length
     // scratch blocks shared by every fused pass, allocated once, in float64 and in float32
-    let mostInputs = code |> Array.map (function Fused (ins, _, _, _) -> ins.Length | _ -> 0) |> Array.fold max 0
-    let mostRegisters = code |> Array.map (function Fused (_, _, r, _) -> r | _ -> 0) |> Array.fold max 0
+    let mostInputs =
+        code |> Array.map (function Fused (ins, _, _, _) -> ins.Length | _ -> 0) |> Array.fold max 0
+    let mostRegisters =
+        code |> Array.map (function Fused (_, _, r, _) -> r | _ -> 0) |> Array.fold max 0
     let inputBlocks = Array.init mostInputs (fun _ -> Array.zeroCreate<float> Blocks.size)
     let registerBlocks = Array.init mostRegisters (fun _ -> Array.zeroCreate<float> Blocks.size)
     let inputBlocks32 = Array.init mostInputs (fun _ -> Array.zeroCreate<float32> Blocks.size)
@@ -145,8 +147,10 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             let mutable start = 0
             while start < n do
                 let len = min Blocks.size (n - start)
-                for k in 0 .. inputs.Length - 1 do Blocks32.load values[inputs[k]] shape start len inputBlocks32[k]
-                for s in 0 .. steps.Length - 1 do Blocks32.apply steps[s].Op operands[s] regs[steps[s].Dest] len
+                for k in 0 .. inputs.Length - 1 do
+                    Blocks32.load values[inputs[k]] shape start len inputBlocks32[k]
+                for s in 0 .. steps.Length - 1 do
+                    Blocks32.apply steps[s].Op operands[s] regs[steps[s].Dest] len
                 Array.Copy(regs[last], 0, out, start, len)
                 start <- start + len
         | storage ->
@@ -154,8 +158,10 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             let mutable start = 0
             while start < n do
                 let len = min Blocks.size (n - start)
-                for k in 0 .. inputs.Length - 1 do Blocks.load values[inputs[k]] shape start len inputBlocks[k]
-                for s in 0 .. steps.Length - 1 do Blocks.apply steps[s].Op operands[s] regs[steps[s].Dest] len
+                for k in 0 .. inputs.Length - 1 do
+                    Blocks.load values[inputs[k]] shape start len inputBlocks[k]
+                for s in 0 .. steps.Length - 1 do
+                    Blocks.apply steps[s].Op operands[s] regs[steps[s].Dest] len
                 Blocks.store regs[last] storage start len
                 start <- start + len
         result
@@ -213,7 +219,8 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             | Fused (inputs, steps, _, buffer) ->
                 let ops = steps |> Array.map (fun s -> (Cards.cardOf s.Op).Name) |> String.concat " "
                 let blocks = if float32Safe[i] then ", float32 blocks" else ""
-                $"v{i} = fused[{ops}]({slots inputs}) {Shape.show node.Shape} in buffer {buffer}{blocks}"
+                let shape = Shape.show node.Shape
+                $"v{i} = fused[{ops}]({slots inputs}) {shape} in buffer {buffer}{blocks}"
             | Product (a, b, buffer) -> $"v{i} = MatMul({slots [| a; b |]}) {Shape.show node.Shape} in buffer {buffer}"
             | Joined (parts, axis, buffer) -> $"v{i} = Concat {axis}({slots parts}) {Shape.show node.Shape} in buffer {buffer}" ]
 

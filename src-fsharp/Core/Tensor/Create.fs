@@ -46,13 +46,13 @@ module Create =
         | DType.Float64 -> ofStorage shape (Storage.F64 data)
         | DType.Float32 -> ofStorage shape (Storage.F32(Array.map float32 data))
 
-    /// full dtype shape v: every element = v (Array.Fill is vectorised; Array.create stores one by one).
+    /// full dtype shape v: every element = v (Array.Fill is vectorised; Array.create stores one
+    /// element at a time).
     let full (dtype: DType) (shape: int[]) (value: float) =
-        let filled (a: 'T[]) (v: 'T) = Array.Fill(a, v); a
+        let filled (v: 'T) = let a = Array.zeroCreate (Shape.numel shape) in Array.Fill(a, v); a
         match dtype with
-        | DType.Float64 -> ofStorage shape (Storage.F64(filled (Array.zeroCreate (Shape.numel shape)) value))
-        | DType.Float32 ->
-            ofStorage shape (Storage.F32(filled (Array.zeroCreate (Shape.numel shape)) (float32 value)))
+        | DType.Float64 -> ofStorage shape (Storage.F64(filled value))
+        | DType.Float32 -> ofStorage shape (Storage.F32(filled (float32 value)))
 
     /// zeros dtype shape: every element +0 (a fresh array is zero already: no pass over it).
     let zeros dtype shape =

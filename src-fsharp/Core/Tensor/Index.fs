@@ -130,7 +130,8 @@ module Index =
         let out = Create.zeros src.DType shape
         if picksInRows axis shape index then
             let size, width = shape[shape.Length - 1], index.Shape[shape.Length - 1]
-            match (Create.contiguous index).Storage, (Create.contiguous src).Storage, out.Storage with
+            let ids, values = (Create.contiguous index).Storage, (Create.contiguous src).Storage
+            match ids, values, out.Storage with
             | Storage.F32 i, Storage.F32 a, Storage.F32 d -> scatterRows size width i a d
             | Storage.F64 i, Storage.F32 a, Storage.F32 d -> scatterRows size width i a d
             | Storage.F32 i, Storage.F64 a, Storage.F64 d -> scatterRows size width i a d

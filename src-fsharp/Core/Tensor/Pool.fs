@@ -108,7 +108,8 @@ module Pool =
         Vector128.GreaterThan(right, left) ||| Vector128.OnesComplement(Vector128.Equals(right, right))
 
     /// The vector of cells x[k], x[k + 1], … (one vector's worth).
-    let inline private load (x: 'T[]) (k: int) = Vector128.Create<'T>(ReadOnlySpan(x, k, Vector128<'T>.Count))
+    let inline private load (x: 'T[]) (k: int) =
+        Vector128.Create<'T>(ReadOnlySpan(x, k, Vector128<'T>.Count))
 
     /// Split 2·lanes consecutive cells of a row into the window's left (even) and right (odd)
     /// columns: float32 by shufps, float64 by unpcklpd/unpckhpd.
@@ -122,29 +123,33 @@ module Pool =
     /// deinterleave the two input rows into a b (top) and c d (bottom), then three
     /// compare-and-selects; no branch, so random data costs no mispredictions. Windows past the
     /// last whole vector run scalar. Inline with `split` inlined: `pairs32` and `pairs64` below
-    /// are its typed copies (a generic method with a function argument ran ~5× slower).
+    /// are its typed copies (a generic method with a function argument ran ~4× slower).
     let inline private pairPlanes<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct
                                       and 'T: (new: unit -> 'T) and 'T :> ValueType>
-            ([<InlineIfLambda>] split: Vector128<'T> -> Vector128<'T> -> struct (Vector128<'T> * Vector128<'T>))
+            ([<InlineIfLambda>] split: Vector128<'T> -> Vector128<'T>
+                                       -> struct (Vector128<'T> * Vector128<'T>))
             (shape: int[]) (y: int[]) (x: 'T[]) (values: 'T[]) (index: 'T[]) (p0: int) (p1: int) =
         let h, w, ho, wo = shape[2], shape[3], y[2], y[3]
         let lanes = if Sse2.IsSupported then Vector128<'T>.Count else wo + 1
-        let offsets = Vector128.Create<'T>(Array.init Vector128<'T>.Count (fun l -> 'T.CreateTruncating(2 * l)))
-        let one = Vector128.Create<'T>('T.One)
-        let across, below = Vector128.Create<'T>('T.CreateTruncating w), Vector128.Create<'T>('T.CreateTruncating(w + 1))
-        let next = Vector128.Create<'T>('T.CreateTruncating(2 * lanes))
+        let splat (k: int) = Vector128.Create<'T>('T.CreateTruncating k)   // hoisted: not per vector
+        let offsets =
+            Vector128.Create<'T>(Array.init Vector128<'T>.Count (fun l -> 'T.CreateTruncating(2 * l)))
+        let one, across, below, next = splat 1, splat w, splat (w + 1), splat (2 * lanes)
         for plane in p0 .. p1 - 1 do
             for i in 0 .. ho - 1 do
                 let top, o = plane * h * w + 2 * i * w, (plane * ho + i) * wo
+                let bottom = top + w
                 let mutable j = 0
                 // the indices of the lanes' top-left cells, 2i·W + 2j + 2·lane (exact in float32)
-                let mutable at = Vector128.Create<'T>('T.CreateTruncating(2 * i * w)) + offsets
+                let mutable at = splat (2 * i * w) + offsets
                 while j + lanes <= wo do
                     let struct (a, b) = split (load x (top + 2 * j)) (load x (top + 2 * j + lanes))
-                    let struct (c, d) = split (load x (top + w + 2 * j)) (load x (top + w + 2 * j + lanes))
+                    let struct (c, d) = split (load x (bottom + 2 * j)) (load x (bottom + 2 * j + lanes))
                     let upper, lower = laterWins a b, laterWins c d
-                    let t, ti = Vector128.ConditionalSelect(upper, b, a), Vector128.ConditionalSelect(upper, at + one, at)
-                    let u, ui = Vector128.ConditionalSelect(lower, d, c), Vector128.ConditionalSelect(lower, at + below, at + across)
+                    let t = Vector128.ConditionalSelect(upper, b, a)
+                    let ti = Vector128.ConditionalSelect(upper, at + one, at)
+                    let u = Vector128.ConditionalSelect(lower, d, c)
+                    let ui = Vector128.ConditionalSelect(lower, at + below, at + across)
                     let last = laterWins t u
                     Vector128.ConditionalSelect(last, u, t).CopyTo(values, o + j)
                     Vector128.ConditionalSelect(last, ui, ti).CopyTo(index, o + j)
@@ -161,8 +166,10 @@ module Pool =
                     values[o + j] <- best
                     index[o + j] <- 'T.CreateTruncating at
 
-    let private pairs32 shape y (x: float32[]) values index p0 p1 = pairPlanes split32 shape y x values index p0 p1
-    let private pairs64 shape y (x: float[]) values index p0 p1 = pairPlanes split64 shape y x values index p0 p1
+    let private pairs32 shape y (x: float32[]) values index p0 p1 =
+        pairPlanes split32 shape y x values index p0 p1
+    let private pairs64 shape y (x: float[]) values index p0 p1 =
+        pairPlanes split64 shape y x values index p0 p1
 
     /// Apply `f32`/`f64` to x's row-major array, giving an array of `shape` in x's dtype.
     let private typed (x: Tensor) (shape: int[]) (f32: float32[] -> float32[]) (f64: float[] -> float[]) =
