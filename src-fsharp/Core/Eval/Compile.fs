@@ -1,12 +1,14 @@
 /// The compiler: flatten a DAG into a linear program, fuse elementwise chains, plan buffers once.
-/// Layer: Eval (its block kernels: Blocks.fs). Read next: the tests (Eval/CompileTests.fs) —
-/// compiled equals interpreted.
+/// Layer: Eval (its block kernels: Blocks.fs, Blocks32.fs). Read next: the tests
+/// (Eval/CompileTests.fs) — compiled equals interpreted.
 ///
 /// One instruction per materialised node, in evaluation order (the order of a `let` listing).
 /// An elementwise node used once by an elementwise node of the same shape is not materialised:
 /// it is inlined into its user, so a chain like g·(1 − y·y) runs as one pass over blocks of
-/// 1024 elements held in a few registers. Other ops call their card's tensor kernel. Outputs of
-/// fused instructions live in buffers planned at compile time: a buffer is reused as soon as
+/// 1024 elements held in a few registers (float64 blocks rounded once at the end; float32
+/// blocks where that gives the same bits). Other ops call their card's tensor kernel, except
+/// max pooling's values and indices of one input, which one kernel call gives together. Outputs
+/// of fused instructions live in buffers planned at compile time: a buffer is reused as soon as
 /// every value reading it (including views of it, e.g. a reshape) is dead.
 namespace ScratchML
 
