@@ -118,10 +118,21 @@ module internal Blocks =
     let inline runs (t: Tensor) (shape: int[]) (start: int) (n: int)
                     ([<InlineIfLambda>] run: int -> int -> int -> int -> unit) =
         // strides of t seen as `shape`: 0 on stretched or missing axes
-        let rank = shape.Length
-        let strides = Array.init rank (fun i ->
-            let j = i - (rank - t.Rank)
+        let seen = Array.init shape.Length (fun i ->
+            let j = i - (shape.Length - t.Rank)
             if j < 0 || t.Shape[j] = 1 then 0 else t.Strides[j])
+        // merge neighbouring axes one stride walks (stride[d] = stride[d+1]·size[d+1], e.g. two
+        // stretched axes) and drop axes of size 1: longer runs, fewer odometer steps (a
+        // [1; C; 1; 1] bias on [N; C; H; W] gives runs of H·W cells, not of W)
+        let mutable merged = [ shape[shape.Length - 1], seen[shape.Length - 1] ]  // outermost first
+        for d in shape.Length - 2 .. -1 .. 0 do
+            match merged with
+            | _ when shape[d] = 1 -> ()
+            | (size, stride) :: rest when seen[d] = stride * size -> merged <- (shape[d] * size, stride) :: rest
+            | _ -> merged <- (shape[d], seen[d]) :: merged
+        let shape = merged |> List.map fst |> Array.ofList
+        let strides = merged |> List.map snd |> Array.ofList
+        let rank = shape.Length
         let index = Array.zeroCreate rank
         let mutable rest = start
         let mutable pos = t.Offset

@@ -85,6 +85,25 @@ let tests =
                     let operands = args32 |> Array.map (fun a -> string a[i]) |> String.concat ", "
                     $"%A{op}({operands}): float32 blocks {d32[i]}, float64 rounded {rounded[i]}")))
 
+        seeded "a loaded block of a broadcast view = those elements of the broadcast tensor" (fun seed ->
+            let rng = SplitMix64(uint64 seed)
+            let shape = Array.init (1 + rng.Below 4) (fun _ -> 1 + rng.Below 5)
+            // t: shape with some axes 1 (stretched) and leading axes dropped, behind any layout
+            let own = shape |> Array.map (fun n -> if rng.Below 3 = 0 then 1 else n)
+            let own = own[rng.Below own.Length ..]
+            let t = ScratchML.Tests.Core.Tensor.TensorGens.randomView DType.Float32 seed own
+            let expected = Tensor.toArray32 (Tensor.broadcastTo shape t)
+            let n = Shape.numel shape
+            let start = rng.Below n
+            let len = 1 + rng.Below (n - start)
+            let d32, d64 = Array.zeroCreate<float32> len, Array.zeroCreate<float> len
+            Blocks32.load t shape start len d32
+            Blocks.load t shape start len d64
+            let want = expected[start .. start + len - 1]
+            if d32 <> want then Some $"float32 block %A{d32}, expected %A{want}"
+            elif Array.map float32 d64 <> want then Some $"float64 block %A{d64}, expected %A{want}"
+            else None)
+
         test "the analysis admits exactly the passes that round like float64" {
             let admits steps registers = Blocks32.roundsLikeFloat64 (Array.ofList steps) registers
             for op, arity in admitted do
