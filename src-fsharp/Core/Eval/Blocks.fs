@@ -4,6 +4,8 @@
 namespace ScratchML
 
 open System
+open System.Numerics
+open System.Runtime.InteropServices
 
 /// One step of a fused elementwise pass: Dest = op(Args), over one block. An argument code
 /// k ≥ 0 is register k, a code −(k+1) is the block of input k.
@@ -17,7 +19,8 @@ module internal Blocks =
     // inline with the lambda inlined: a closure call per element costs ~20 ns here
     let inline private unary ([<InlineIfLambda>] f: float -> float) (x: float[]) (d: float[]) n =
         for i in 0 .. n - 1 do d[i] <- f x[i]
-    let inline private binary ([<InlineIfLambda>] f: float -> float -> float) (a: float[]) (b: float[]) (d: float[]) n =
+    let inline private binary ([<InlineIfLambda>] f: float -> float -> float) (a: float[])
+                              (b: float[]) (d: float[]) n =
         for i in 0 .. n - 1 do d[i] <- f a[i] b[i]
     let private span (a: float[]) n = ReadOnlySpan<float>(a, 0, n)
     let private dest (a: float[]) n = Span<float>(a, 0, n)
@@ -32,12 +35,13 @@ module internal Blocks =
     /// d = step x = (x > 0 ? 1 : 0) by vector compare-and-select: relu's derivative, whose
     /// branch a scalar loop mispredicts half the time on activations.
     let private step (x: float[]) (d: float[]) n =
-        let width = Numerics.Vector<float>.Count
-        let one, zero = Numerics.Vector<float>.One, Numerics.Vector<float>.Zero
+        let width = Vector<float>.Count
+        let one, zero = Vector<float>.One, Vector<float>.Zero
         let mutable i = 0
         while i + width <= n do
-            let v = Numerics.Vector<float>(x, i)
-            Numerics.Vector.ConditionalSelect(Numerics.Vector.GreaterThan(v, zero), one, zero).CopyTo(d, i)
+            let v = Vector<float>(x, i)
+            let positive = Vector.GreaterThan(v, zero)
+            Vector.ConditionalSelect(positive, one, zero).CopyTo(d, i)
             i <- i + width
         for j in i .. n - 1 do d[j] <- if x[j] > 0.0 then 1.0 else 0.0
 
@@ -79,15 +83,16 @@ module internal Blocks =
 
     /// d[0, n) ← a[start, start + n) widened to float64 (exact), whole SIMD vectors at a time.
     let widen (a: float32[]) (start: int) (d: float[]) (dStart: int) (n: int) =
-        let width = Numerics.Vector<float32>.Count
-        let vectors = if Numerics.Vector.IsHardwareAccelerated then n / width else 0
+        let width = Vector<float32>.Count
+        let vectors = if Vector.IsHardwareAccelerated then n / width else 0
         if vectors > 0 then
-            let source = Runtime.InteropServices.MemoryMarshal.Cast<float32, Numerics.Vector<float32>>(ReadOnlySpan(a, start, vectors * width))
-            let target = Runtime.InteropServices.MemoryMarshal.Cast<float, Numerics.Vector<float>>(Span(d, dStart, vectors * width))
+            let count = vectors * width
+            let source = MemoryMarshal.Cast<float32, Vector<float32>>(ReadOnlySpan(a, start, count))
+            let target = MemoryMarshal.Cast<float, Vector<float>>(Span(d, dStart, count))
             for k in 0 .. vectors - 1 do
-                let mutable low = Numerics.Vector<float>.Zero
-                let mutable high = Numerics.Vector<float>.Zero
-                Numerics.Vector.Widen(source[k], &low, &high)
+                let mutable low = Vector<float>.Zero
+                let mutable high = Vector<float>.Zero
+                Vector.Widen(source[k], &low, &high)
                 target[2 * k] <- low
                 target[2 * k + 1] <- high
         for i in vectors * width .. n - 1 do d[dStart + i] <- float a[start + i]
@@ -95,12 +100,14 @@ module internal Blocks =
     /// a[start, start + n) ← s[0, n) rounded to float32 (to nearest, as a scalar cast), whole SIMD
     /// vectors at a time.
     let narrow (s: float[]) (a: float32[]) (start: int) (n: int) =
-        let width = Numerics.Vector<float32>.Count
-        let vectors = if Numerics.Vector.IsHardwareAccelerated then n / width else 0
+        let width = Vector<float32>.Count
+        let vectors = if Vector.IsHardwareAccelerated then n / width else 0
         if vectors > 0 then
-            let source = Runtime.InteropServices.MemoryMarshal.Cast<float, Numerics.Vector<float>>(ReadOnlySpan(s, 0, vectors * width))
-            let target = Runtime.InteropServices.MemoryMarshal.Cast<float32, Numerics.Vector<float32>>(Span(a, start, vectors * width))
-            for k in 0 .. vectors - 1 do target[k] <- Numerics.Vector.Narrow(source[2 * k], source[2 * k + 1])
+            let count = vectors * width
+            let source = MemoryMarshal.Cast<float, Vector<float>>(ReadOnlySpan(s, 0, count))
+            let target = MemoryMarshal.Cast<float32, Vector<float32>>(Span(a, start, count))
+            for k in 0 .. vectors - 1 do
+                target[k] <- Vector.Narrow(source[2 * k], source[2 * k + 1])
         for i in vectors * width .. n - 1 do a[start + i] <- float32 s[i]
 
     /// Are t's strides row-major for its shape (a dense block of its storage from t.Offset on,
@@ -124,11 +131,12 @@ module internal Blocks =
         // merge neighbouring axes one stride walks (stride[d] = stride[d+1]·size[d+1], e.g. two
         // stretched axes) and drop axes of size 1: longer runs, fewer odometer steps (a
         // [1; C; 1; 1] bias on [N; C; H; W] gives runs of H·W cells, not of W)
-        let mutable merged = [ shape[shape.Length - 1], seen[shape.Length - 1] ]  // outermost first
+        let mutable merged = [ shape[shape.Length - 1], seen[shape.Length - 1] ] // outermost first
         for d in shape.Length - 2 .. -1 .. 0 do
             match merged with
             | _ when shape[d] = 1 -> ()
-            | (size, stride) :: rest when seen[d] = stride * size -> merged <- (shape[d] * size, stride) :: rest
+            | (size, stride) :: rest when seen[d] = stride * size ->
+                merged <- (shape[d] * size, stride) :: rest
             | _ -> merged <- (shape[d], seen[d]) :: merged
         let shape = merged |> List.map fst |> Array.ofList
         let strides = merged |> List.map snd |> Array.ofList
@@ -162,7 +170,10 @@ module internal Blocks =
     /// Elements [start, start+n) of t broadcast to `shape` (row-major), as float64, into d.
     let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float[]) =
         if t.Numel = 1 then
-            let value = match t.Storage with Storage.F64 a -> a[t.Offset] | Storage.F32 a -> float a[t.Offset]
+            let value =
+                match t.Storage with
+                | Storage.F64 a -> a[t.Offset]
+                | Storage.F32 a -> float a[t.Offset]
             Array.Fill(d, value, 0, n)
         elif t.Shape = shape && isDense t then
             match t.Storage with
@@ -225,7 +236,9 @@ module internal Blocks =
                 for m in 0 .. middle - 1 do acc[m] <- acc[m] + sum ((o * middle + m) * inner)
         let storage =
             match t.Storage with
-            | Storage.F64 a -> run (fun at -> Primitives.Sum(ReadOnlySpan(a, t.Offset + at, inner))); Storage.F64 acc
+            | Storage.F64 a ->
+                run (fun at -> Primitives.Sum(ReadOnlySpan(a, t.Offset + at, inner)))
+                Storage.F64 acc
             | Storage.F32 a ->
                 run (fun at -> float (Primitives.Sum(ReadOnlySpan(a, t.Offset + at, inner))))
                 Storage.F32 (Array.map float32 acc)
