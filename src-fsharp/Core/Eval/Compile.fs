@@ -1,21 +1,20 @@
 /// The compiler: flatten a DAG into a linear program, fuse elementwise chains, plan buffers once.
-/// Layer: Eval. Read next: the tests (Eval/CompileTests.fs) — compiled equals interpreted.
+/// Layer: Eval (its block kernels: Blocks.fs, Blocks32.fs). Read next: the tests
+/// (Eval/CompileTests.fs) — compiled equals interpreted.
 ///
 /// One instruction per materialised node, in evaluation order (the order of a `let` listing).
 /// An elementwise node used once by an elementwise node of the same shape is not materialised:
 /// it is inlined into its user, so a chain like g·(1 − y·y) runs as one pass over blocks of
-/// 1024 elements held in a few registers. Other ops call their card's tensor kernel. Outputs of
-/// fused instructions live in buffers planned at compile time: a buffer is reused as soon as
+/// 1024 elements held in a few registers (float64 blocks rounded once at the end; float32
+/// blocks where that gives the same bits). Other ops call their card's tensor kernel, except
+/// max pooling's values and indices of one input, which one kernel call gives together. Outputs
+/// of fused instructions live in buffers planned at compile time: a buffer is reused as soon as
 /// every value reading it (including views of it, e.g. a reshape) is dead.
 namespace ScratchML
 
 open System
 open System.Collections.Generic
 
-
-/// One step of a fused elementwise pass: Dest = op(Args), over one block. An argument code
-/// k ≥ 0 is register k, a code −(k+1) is the block of input k.
-type Micro = { Op: Op; Args: int[]; Dest: int }
 
 /// What an instruction does.
 type Instruction =
@@ -28,224 +27,15 @@ type Instruction =
     /// A fused elementwise pass: inputs (slots) broadcast to the node's shape, then the steps;
     /// the result is the register of the last step, written into `buffer` (−1: fresh each run).
     | Fused of inputs: int[] * steps: Micro[] * registers: int * buffer: int
+    /// Max pooling of slot `input` giving both its values (slot `values`, the forward) and its
+    /// indices (slot `indices`, read by the backward) from one pass; the earlier of the two.
+    | MaxPoolBoth of pool: Pool2dSpec * input: int * values: int * indices: int
+    /// The value of `op` on slot `input`, already set by the MaxPoolBoth at instruction `by`.
+    | SetBy of op: Op * input: int * by: int
     /// A 2-d matrix product a·b written by the GEMM into `buffer` (−1: a fresh tensor each run).
     | Product of a: int * b: int * buffer: int
     /// The arguments joined along `axis` (Concat), copied into `buffer` (−1: fresh each run).
     | Joined of parts: int[] * axis: int * buffer: int
-
-/// Block kernels of the fused passes: one op over `n` elements of a block.
-module internal Blocks =
-    type private Primitives = System.Numerics.Tensors.TensorPrimitives
-    let size = 1024
-
-    // inline with the lambda inlined: a closure call per element costs ~20 ns here
-    let inline private unary ([<InlineIfLambda>] f: float -> float) (x: float[]) (d: float[]) n =
-        for i in 0 .. n - 1 do d[i] <- f x[i]
-    let inline private binary ([<InlineIfLambda>] f: float -> float -> float) (a: float[]) (b: float[]) (d: float[]) n =
-        for i in 0 .. n - 1 do d[i] <- f a[i] b[i]
-    let private span (a: float[]) n = ReadOnlySpan<float>(a, 0, n)
-    let private dest (a: float[]) n = Span<float>(a, 0, n)
-
-    /// log(1 + x) accurate for tiny x (Goldberg: log u · x / (u − 1) with u = 1 ⊕ x).
-    let private log1p (x: float) =
-        let u = 1.0 + x
-        if u = 1.0 then x elif Double.IsInfinity u then u else Math.Log u * x / (u - 1.0)
-    /// softplus x = max(x, 0) + log1p(e^−|x|): no overflow at |x| ~ 1000.
-    let private softplus (x: float) = Math.Max(x, 0.0) + log1p (Math.Exp(-(abs x)))
-
-    /// d = step x = (x > 0 ? 1 : 0) by vector compare-and-select: relu's derivative, whose
-    /// branch a scalar loop mispredicts half the time on activations.
-    let private step (x: float[]) (d: float[]) n =
-        let width = Numerics.Vector<float>.Count
-        let one, zero = Numerics.Vector<float>.One, Numerics.Vector<float>.Zero
-        let mutable i = 0
-        while i + width <= n do
-            let v = Numerics.Vector<float>(x, i)
-            Numerics.Vector.ConditionalSelect(Numerics.Vector.GreaterThan(v, zero), one, zero).CopyTo(d, i)
-            i <- i + width
-        for j in i .. n - 1 do d[j] <- if x[j] > 0.0 then 1.0 else 0.0
-
-    /// d = op(args) over the first n elements (the same formulas as the tensor kernels).
-    let apply (op: Op) (args: float[][]) (d: float[]) (n: int) =
-        let x = args[0]
-        match op with
-        | Op.Neg -> Primitives.Negate(span x n, dest d n)
-        | Op.Exp -> Primitives.Exp(span x n, dest d n)
-        | Op.Log -> Primitives.Log(span x n, dest d n)
-        | Op.Sqrt -> Primitives.Sqrt(span x n, dest d n)
-        | Op.Abs -> Primitives.Abs(span x n, dest d n)
-        | Op.Sin -> Primitives.Sin(span x n, dest d n)
-        | Op.Cos -> Primitives.Cos(span x n, dest d n)
-        | Op.Tan -> Primitives.Tan(span x n, dest d n)
-        | Op.Tanh -> Primitives.Tanh(span x n, dest d n)
-        | Op.Sigmoid -> Primitives.Sigmoid(span x n, dest d n)
-        | Op.Softplus -> unary softplus x d n
-        | Op.Relu -> Primitives.Max(span x n, 0.0, dest d n)
-        | Op.LeakyRelu slope -> unary (fun v -> if v > 0.0 then v else slope * v) x d n
-        | Op.Step -> step x d n
-        | Op.Sign -> unary (fun v -> if v > 0.0 then 1.0 elif v < 0.0 then -1.0 else v) x d n
-        | Op.Add -> Primitives.Add(span x n, span args[1] n, dest d n)
-        | Op.Sub -> Primitives.Subtract(span x n, span args[1] n, dest d n)
-        | Op.Mul -> Primitives.Multiply(span x n, span args[1] n, dest d n)
-        | Op.Div -> Primitives.Divide(span x n, span args[1] n, dest d n)
-        | Op.Pow -> Primitives.Pow(span x n, span args[1] n, dest d n)
-        | Op.Maximum -> Primitives.Max(span x n, span args[1] n, dest d n)
-        | Op.Minimum -> Primitives.Min(span x n, span args[1] n, dest d n)
-        | Op.Gt -> binary (fun a b -> if a > b then 1.0 else 0.0) x args[1] d n
-        | Op.Ge -> binary (fun a b -> if a >= b then 1.0 else 0.0) x args[1] d n
-        | Op.Lt -> binary (fun a b -> if a < b then 1.0 else 0.0) x args[1] d n
-        | Op.Le -> binary (fun a b -> if a <= b then 1.0 else 0.0) x args[1] d n
-        | Op.Eq -> binary (fun a b -> if a = b then 1.0 else 0.0) x args[1] d n
-        | Op.Where ->
-            let a, b = args[1], args[2]
-            for i in 0 .. n - 1 do d[i] <- if x[i] <> 0.0 then a[i] else b[i]
-        | _ -> invalidOp $"Compile: %A{op} is not elementwise"
-
-    /// d[0, n) ← a[start, start + n) widened to float64 (exact), whole SIMD vectors at a time.
-    let widen (a: float32[]) (start: int) (d: float[]) (dStart: int) (n: int) =
-        let width = Numerics.Vector<float32>.Count
-        let vectors = if Numerics.Vector.IsHardwareAccelerated then n / width else 0
-        if vectors > 0 then
-            let source = Runtime.InteropServices.MemoryMarshal.Cast<float32, Numerics.Vector<float32>>(ReadOnlySpan(a, start, vectors * width))
-            let target = Runtime.InteropServices.MemoryMarshal.Cast<float, Numerics.Vector<float>>(Span(d, dStart, vectors * width))
-            for k in 0 .. vectors - 1 do
-                let mutable low = Numerics.Vector<float>.Zero
-                let mutable high = Numerics.Vector<float>.Zero
-                Numerics.Vector.Widen(source[k], &low, &high)
-                target[2 * k] <- low
-                target[2 * k + 1] <- high
-        for i in vectors * width .. n - 1 do d[dStart + i] <- float a[start + i]
-
-    /// a[start, start + n) ← s[0, n) rounded to float32 (to nearest, as a scalar cast), whole SIMD
-    /// vectors at a time.
-    let narrow (s: float[]) (a: float32[]) (start: int) (n: int) =
-        let width = Numerics.Vector<float32>.Count
-        let vectors = if Numerics.Vector.IsHardwareAccelerated then n / width else 0
-        if vectors > 0 then
-            let source = Runtime.InteropServices.MemoryMarshal.Cast<float, Numerics.Vector<float>>(ReadOnlySpan(s, 0, vectors * width))
-            let target = Runtime.InteropServices.MemoryMarshal.Cast<float32, Numerics.Vector<float32>>(Span(a, start, vectors * width))
-            for k in 0 .. vectors - 1 do target[k] <- Numerics.Vector.Narrow(source[2 * k], source[2 * k + 1])
-        for i in vectors * width .. n - 1 do a[start + i] <- float32 s[i]
-
-    /// Are t's strides row-major for its shape (a dense block of its storage from t.Offset on,
-    /// e.g. a run of rows of a larger tensor)? Checked without allocating: loads ask every block.
-    let isDense (t: Tensor) =
-        let mutable expected, dense = 1, true
-        for axis in t.Rank - 1 .. -1 .. 0 do
-            if t.Shape[axis] <> 1 && t.Strides[axis] <> expected then dense <- false
-            expected <- expected * t.Shape[axis]
-        dense
-
-    /// Elements [start, start+n) of t broadcast to `shape` (row-major), as float64, into d.
-    let load (t: Tensor) (shape: int[]) (start: int) (n: int) (d: float[]) =
-        if t.Numel = 1 then
-            let value = match t.Storage with Storage.F64 a -> a[t.Offset] | Storage.F32 a -> float a[t.Offset]
-            Array.Fill(d, value, 0, n)
-        elif t.Shape = shape && isDense t then
-            match t.Storage with
-            | Storage.F64 a -> Array.Copy(a, t.Offset + start, d, 0, n)
-            | Storage.F32 a -> widen a (t.Offset + start) d 0 n
-        else
-            // strides of t seen as `shape`: 0 on stretched or missing axes; copy row by row
-            let rank = shape.Length
-            let strides = Array.init rank (fun i ->
-                let j = i - (rank - t.Rank)
-                if j < 0 || t.Shape[j] = 1 then 0 else t.Strides[j])
-            let index = Array.zeroCreate rank
-            let mutable rest = start
-            let mutable pos = t.Offset
-            for axis in rank - 1 .. -1 .. 0 do
-                index[axis] <- rest % shape[axis]
-                rest <- rest / shape[axis]
-                pos <- pos + index[axis] * strides[axis]
-            let last = rank - 1
-            let inner, step = shape[last], strides[last]
-            let mutable i = 0
-            while i < n do
-                let run = min (inner - index[last]) (n - i)
-                match t.Storage with
-                | Storage.F64 a ->
-                    if step = 0 then Array.Fill(d, a[pos], i, run)
-                    elif step = 1 then Array.Copy(a, pos, d, i, run)
-                    else for j in 0 .. run - 1 do d[i + j] <- a[pos + j * step]
-                | Storage.F32 a ->
-                    if step = 0 then Array.Fill(d, float a[pos], i, run)
-                    elif step = 1 then widen a pos d i run
-                    else for j in 0 .. run - 1 do d[i + j] <- float a[pos + j * step]
-                i <- i + run
-                index[last] <- index[last] + run
-                pos <- pos + run * step
-                // end of a row: carry into the outer axes (odometer)
-                let mutable axis = last
-                while axis >= 0 && index[axis] = shape[axis] do
-                    pos <- pos - index[axis] * strides[axis]
-                    index[axis] <- 0
-                    if axis > 0 then
-                        index[axis - 1] <- index[axis - 1] + 1
-                        pos <- pos + strides[axis - 1]
-                    axis <- axis - 1
-
-    /// Σ over the leading axes of a contiguous t, leaving its trailing `cols` elements: the
-    /// un-broadcast of a bias gradient, as row additions (the general reduction walks strides).
-    let sumRows (t: Tensor) (target: int[]) =
-        let cols = Shape.numel target
-        let rows = if cols = 0 then 0 else t.Numel / cols
-        let storage =
-            match t.Storage with
-            | Storage.F64 a ->
-                let acc = Array.zeroCreate<float> cols
-                for r in 0 .. rows - 1 do
-                    Primitives.Add(ReadOnlySpan(acc), ReadOnlySpan(a, r * cols, cols), Span(acc))
-                Storage.F64 acc
-            | Storage.F32 a ->
-                let acc = Array.zeroCreate<float32> cols
-                for r in 0 .. rows - 1 do
-                    Primitives.Add(ReadOnlySpan(acc), ReadOnlySpan(a, r * cols, cols), Span(acc))
-                Storage.F32 acc
-        Tensor(storage, Array.copy target, Shape.rowMajorStrides target, 0)
-
-    /// Is sumTo target ← t a sum over whole leading axes of a contiguous tensor?
-    let isRowSum (t: Tensor) (target: int[]) =
-        t.IsContiguous && target.Length <= t.Rank && target = t.Shape[t.Rank - target.Length ..]
-
-    /// Is sumTo target ← t a sum over the leading and trailing axes of a contiguous tensor, keeping
-    /// a run of middle axes (a convolution's bias gradient: [N; C; H; W] → [1; C; 1; 1])?
-    let isMiddleSum (t: Tensor) (target: int[]) =
-        let kept = [ for d in 0 .. target.Length - 1 do if target[d] <> 1 then d ]
-        t.IsContiguous && target.Length = t.Rank && not kept.IsEmpty
-        && kept |> List.forall (fun d -> target[d] = t.Shape[d])
-        && List.last kept - List.head kept = kept.Length - 1
-
-    /// out[m] = Σ_{o,i} t[o, m, i] with t seen as [outer; middle; inner]: one vector sum per run of
-    /// `inner` elements, added up in float64.
-    let sumMiddle (t: Tensor) (target: int[]) =
-        let kept = [ for d in 0 .. target.Length - 1 do if target[d] <> 1 then d ]
-        let lo, hi = List.head kept, List.last kept
-        let outer, middle = Shape.numel t.Shape[.. lo - 1], Shape.numel t.Shape[lo .. hi]
-        let inner = Shape.numel t.Shape[hi + 1 ..]
-        let acc = Array.zeroCreate<float> middle
-        let run (sum: int -> float) =
-            for o in 0 .. outer - 1 do
-                for m in 0 .. middle - 1 do acc[m] <- acc[m] + sum ((o * middle + m) * inner)
-        let storage =
-            match t.Storage with
-            | Storage.F64 a -> run (fun at -> Primitives.Sum(ReadOnlySpan(a, t.Offset + at, inner))); Storage.F64 acc
-            | Storage.F32 a ->
-                run (fun at -> float (Primitives.Sum(ReadOnlySpan(a, t.Offset + at, inner))))
-                Storage.F32 (Array.map float32 acc)
-        Tensor(storage, Array.copy target, Shape.rowMajorStrides target, 0)
-
-    /// Zero the first n elements of a storage.
-    let clear (storage: Storage) (n: int) =
-        match storage with
-        | Storage.F64 a -> Array.Clear(a, 0, n)
-        | Storage.F32 a -> Array.Clear(a, 0, n)
-
-    /// Write n values of block s to storage at start.
-    let store (s: float[]) (storage: Storage) (start: int) (n: int) =
-        match storage with
-        | Storage.F64 a -> Array.Copy(s, 0, a, start, n)
-        | Storage.F32 a -> narrow s a start n
 
 /// A compiled program: `Run env` gives the outputs' values, equal to `Eval.runMany env outputs`.
 /// Not reentrant: a run writes its intermediate results into buffers the program owns, so one
@@ -261,19 +51,29 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
     let results = Dictionary<DType, Tensor[]>()
     // the values of one run, kept between runs (the program is not reentrant anyway)
     let values : Tensor[] = Array.zeroCreate code.Length
-    // scratch blocks shared by every fused pass, allocated once
-    let inputBlocks =
-        let most = code |> Array.map (function Fused (ins, _, _, _) -> ins.Length | _ -> 0) |> Array.fold max 0
-        Array.init most (fun _ -> Array.zeroCreate<float> Blocks.size)
-    let registerBlocks =
-        let most = code |> Array.map (function Fused (_, _, r, _) -> r | _ -> 0) |> Array.fold max 0
-        Array.init most (fun _ -> Array.zeroCreate<float> Blocks.size)
-    let operands =
+    // scratch blocks shared by every fused pass, allocated once, in float64 and in float32
+    let mostInputs =
+        code |> Array.map (function Fused (ins, _, _, _) -> ins.Length | _ -> 0) |> Array.fold max 0
+    let mostRegisters =
+        code |> Array.map (function Fused (_, _, r, _) -> r | _ -> 0) |> Array.fold max 0
+    let inputBlocks = Array.init mostInputs (fun _ -> Array.zeroCreate<float> Blocks.size)
+    let registerBlocks = Array.init mostRegisters (fun _ -> Array.zeroCreate<float> Blocks.size)
+    let inputBlocks32 = Array.init mostInputs (fun _ -> Array.zeroCreate<float32> Blocks.size)
+    let registerBlocks32 = Array.init mostRegisters (fun _ -> Array.zeroCreate<float32> Blocks.size)
+    /// Per fused instruction, per step, the blocks its arguments name.
+    let operandsIn (inputs: 'T[][]) (registers: 'T[][]) =
         code |> Array.map (function
             | Fused (_, steps, _, _) ->
-                let operand c = if c >= 0 then registerBlocks[c] else inputBlocks[-c - 1]
+                let operand c = if c >= 0 then registers[c] else inputs[-c - 1]
                 steps |> Array.map (fun s -> s.Args |> Array.map operand)
             | _ -> [||])
+    let operands = operandsIn inputBlocks registerBlocks
+    let operands32 = operandsIn inputBlocks32 registerBlocks32
+    // the fused passes that may run on float32 blocks (a float32 run, float32 inputs)
+    let float32Safe =
+        code |> Array.map (function
+            | Fused (_, steps, registers, _) -> Blocks32.roundsLikeFloat64 steps registers
+            | _ -> false)
 
     let storageFor dtype n =
         match dtype with
@@ -333,21 +133,39 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                 start <- start + part.Shape[axis]
             out
 
-    /// One fused pass over blocks: load the inputs, run the steps, store the last register.
+    /// One fused pass over blocks: load the inputs, run the steps, store the last register. In
+    /// float64 blocks (exact widening, one rounding at the store), or in float32 blocks when the
+    /// steps give the same bits that way (Blocks32.roundsLikeFloat64) and every input is float32.
     let fused (i: int) dtype (shape: int[]) (inputs: int[]) (steps: Micro[]) buffer =
         let n = Shape.numel shape
         let result = resultOf dtype i shape buffer
-        let storage = result.Storage
-        let operands = operands[i]
-        let regs = registerBlocks
         let last = steps[steps.Length - 1].Dest
-        let mutable start = 0
-        while start < n do
-            let len = min Blocks.size (n - start)
-            for k in 0 .. inputs.Length - 1 do Blocks.load values[inputs[k]] shape start len inputBlocks[k]
-            for s in 0 .. steps.Length - 1 do Blocks.apply steps[s].Op operands[s] regs[steps[s].Dest] len
-            Blocks.store regs[last] storage start len
-            start <- start + len
+        let float32Blocks =
+            dtype = DType.Float32 && float32Safe[i]
+            && inputs |> Array.forall (fun k -> values[k].DType = DType.Float32)
+        match result.Storage with
+        | Storage.F32 out when float32Blocks ->
+            let operands, regs = operands32[i], registerBlocks32
+            let mutable start = 0
+            while start < n do
+                let len = min Blocks.size (n - start)
+                for k in 0 .. inputs.Length - 1 do
+                    Blocks32.load values[inputs[k]] shape start len inputBlocks32[k]
+                for s in 0 .. steps.Length - 1 do
+                    Blocks32.apply steps[s].Op operands[s] regs[steps[s].Dest] len
+                Array.Copy(regs[last], 0, out, start, len)
+                start <- start + len
+        | storage ->
+            let operands, regs = operands[i], registerBlocks
+            let mutable start = 0
+            while start < n do
+                let len = min Blocks.size (n - start)
+                for k in 0 .. inputs.Length - 1 do
+                    Blocks.load values[inputs[k]] shape start len inputBlocks[k]
+                for s in 0 .. steps.Length - 1 do
+                    Blocks.apply steps[s].Op operands[s] regs[steps[s].Dest] len
+                Blocks.store regs[last] storage start len
+                start <- start + len
         result
 
     /// Run the program; with `times` (not null) also time each instruction into times[i] (ms).
@@ -372,6 +190,12 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                 | Kernel (Op.SumTo target, [| a |]) when Blocks.isMiddleSum values[a] (Array.ofList target) ->
                     Blocks.sumMiddle values[a] (Array.ofList target)
                 | Kernel (op, args) -> (Cards.cardOf op).Forward [ for a in args -> values[a] ]
+                | MaxPoolBoth (spec, input, v, ix) ->
+                    let y, indices = Tensor.maxPool2dWithIndices spec values[input]
+                    values[v] <- y
+                    values[ix] <- indices
+                    values[i]
+                | SetBy _ -> values[i]
                 | Fused (inputs, steps, _, buffer) -> fused i dtype node.Shape inputs steps buffer
                 | Product (a, b, buffer) -> product i values[a] values[b] dtype buffer
                 | Joined (parts, axis, buffer) -> joined i (parts |> Array.map (fun p -> values[p])) axis node.Shape dtype buffer
@@ -379,7 +203,8 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             for dead in release[i] do values[dead] <- null   // let the collector have dead kernel outputs
         [ for o in outputs -> values[slotOf[o.Id]] ]
 
-    /// The program, one line per instruction (slot = instruction index).
+    /// The program, one line per instruction (slot = instruction index); "float32 blocks" marks
+    /// the fused passes a float32 run computes in float32 (Blocks32).
     member _.Listing =
         let slots (xs: int[]) = xs |> Array.map (sprintf "v%d") |> String.concat ", "
         [ for i, ins in Array.indexed code ->
@@ -388,9 +213,16 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             | Input name -> $"v{i} = {name}"
             | Constant t -> $"v{i} = const {Shape.show t.Shape}"
             | Kernel (op, args) -> $"v{i} = %A{op}({slots args})"
+            | MaxPoolBoth (spec, input, v, ix) ->
+                let other = if i = v then $"v{ix} its indices" else $"v{v} its values"
+                let op = if i = v then Op.MaxPool2d spec else Op.MaxPool2dIndices spec
+                $"v{i} = %A{op}(v{input}), with {other} (one pass)"
+            | SetBy (op, input, by) -> $"v{i} = %A{op}(v{input}), set by v{by}"
             | Fused (inputs, steps, _, buffer) ->
                 let ops = steps |> Array.map (fun s -> (Cards.cardOf s.Op).Name) |> String.concat " "
-                $"v{i} = fused[{ops}]({slots inputs}) {Shape.show node.Shape} in buffer {buffer}"
+                let blocks = if float32Safe[i] then ", float32 blocks" else ""
+                let shape = Shape.show node.Shape
+                $"v{i} = fused[{ops}]({slots inputs}) {shape} in buffer {buffer}{blocks}"
             | Product (a, b, buffer) -> $"v{i} = MatMul({slots [| a; b |]}) {Shape.show node.Shape} in buffer {buffer}"
             | Joined (parts, axis, buffer) -> $"v{i} = Concat {axis}({slots parts}) {Shape.show node.Shape} in buffer {buffer}" ]
 
@@ -465,6 +297,24 @@ module Compile =
                 for a in argsOf e do if inlined a then stack.Push(struct (a, false))
         inputs.ToArray(), steps.ToArray(), registers
 
+    /// Max pooling's values (the forward) and indices (the backward) of one input come from one
+    /// pass: the earlier of the two kernels becomes a MaxPoolBoth setting both slots, the later a
+    /// SetBy. The pair is found here, not in the graph, so each op keeps its own card.
+    let private pairMaxPools (code: Instruction[]) =
+        let seen = Dictionary<struct (Pool2dSpec * int * bool), int>()
+        for i in 0 .. code.Length - 1 do
+            match code[i] with
+            | Kernel ((Op.MaxPool2d spec | Op.MaxPool2dIndices spec) as op, [| input |]) ->
+                let isValues = op = Op.MaxPool2d spec
+                match seen.TryGetValue(struct (spec, input, not isValues)) with
+                | true, first ->
+                    let v, ix = if isValues then i, first else first, i
+                    code[first] <- MaxPoolBoth (spec, input, v, ix)
+                    code[i] <- SetBy (op, input, first)
+                    seen.Remove(struct (spec, input, not isValues)) |> ignore
+                | _ -> seen[struct (spec, input, isValues)] <- i
+            | _ -> ()
+
     /// Flatten the DAG of `outputs` into a program: merge sums, fuse, assign slots, plan buffers
     /// by liveness; with `reuseOutputs` the outputs get buffers of their own too (overwritten by
     /// the next run). The program still returns the values of the original `outputs`.
@@ -497,8 +347,10 @@ module Compile =
                 | Node.Apply (Op.Concat axis, args) ->
                     Joined ([| for a in args -> slotOf[a.Id] |], (if axis < 0 then axis + e.Rank else axis), -1)
                 | Node.Apply (op, args) -> Kernel (op, [| for a in args -> slotOf[a.Id] |]))
+        pairMaxPools code
         let readsOf = function
             | Kernel (_, args) -> args
+            | MaxPoolBoth (_, input, _, _) -> [| input |]
             | Fused (inputs, _, _, _) -> inputs
             | Product (a, b, _) -> [| a; b |]
             | Joined (parts, _, _) -> parts

@@ -46,15 +46,19 @@ module Create =
         | DType.Float64 -> ofStorage shape (Storage.F64 data)
         | DType.Float32 -> ofStorage shape (Storage.F32(Array.map float32 data))
 
-    /// full dtype shape v: every element = v.
+    /// full dtype shape v: every element = v (Array.Fill is vectorised; Array.create stores one
+    /// element at a time).
     let full (dtype: DType) (shape: int[]) (value: float) =
+        let filled (v: 'T) = let a = Array.zeroCreate (Shape.numel shape) in Array.Fill(a, v); a
         match dtype with
-        | DType.Float64 -> ofStorage shape (Storage.F64(Array.create (Shape.numel shape) value))
-        | DType.Float32 ->
-            ofStorage shape (Storage.F32(Array.create (Shape.numel shape) (float32 value)))
+        | DType.Float64 -> ofStorage shape (Storage.F64(filled value))
+        | DType.Float32 -> ofStorage shape (Storage.F32(filled (float32 value)))
 
-    /// zeros dtype shape: every element 0.
-    let zeros dtype shape = full dtype shape 0.0
+    /// zeros dtype shape: every element +0 (a fresh array is zero already: no pass over it).
+    let zeros dtype shape =
+        match dtype with
+        | DType.Float64 -> ofStorage shape (Storage.F64(Array.zeroCreate (Shape.numel shape)))
+        | DType.Float32 -> ofStorage shape (Storage.F32(Array.zeroCreate (Shape.numel shape)))
     /// ones dtype shape: every element 1.
     let ones dtype shape = full dtype shape 1.0
     /// A 0-d tensor (shape [||]) holding v.

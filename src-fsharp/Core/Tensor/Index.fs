@@ -78,8 +78,8 @@ module Index =
         let ix = Shape.rowMajorStrides index.Shape
         let last = shape.Length - 1
         if k = last && index.Shape[.. last - 1] = shape[.. last - 1] then
-            // the last axis of an index spanning the other axes (max pooling's backward): row r
-            // of the index picks within row r of `shape`, no division per axis
+            // the last axis of an index spanning the other axes (picking class scores): row r of
+            // the index picks within row r of `shape`, no division per axis
             let width = index.Shape[last]
             ids |> Array.mapi (fun i id -> (i / width) * shape[last] + id)
         else
@@ -99,16 +99,48 @@ module Index =
         | Storage.F32 a -> Create.ofStorage shape (Storage.F32(Array.map (fun o -> a[o]) from))
         | Storage.F64 a -> Create.ofStorage shape (Storage.F64(Array.map (fun o -> a[o]) from))
 
+    /// Does the index pick along the last axis of `shape` and span all the others (same sizes)?
+    /// Then row r of the index picks within row r of `shape`: max pooling's backward.
+    let private picksInRows (axis: int) (shape: int[]) (index: Tensor) =
+        let last = shape.Length - 1
+        index.Rank = shape.Length && last >= 0 && (axis = last || axis = -1)
+        && index.Shape[.. last - 1] = shape[.. last - 1]
+
+    /// out[r·size + index[r·width + i]] += src[r·width + i] over rows r and i < width: the
+    /// scatter-add of `picksInRows` in one pass, each index checked where it is read (no int or
+    /// offset arrays). Inline: typed loops for each (index, value) dtype pair.
+    let inline private scatterRows (size: int) (width: int) (index: ^I[]) (src: ^T[]) (out: ^T[]) =
+        let rows = if width = 0 then 0 else index.Length / width
+        for r in 0 .. rows - 1 do
+            let into = r * size
+            for p in r * width .. r * width + width - 1 do
+                let v = float index[p]
+                let id = int v
+                if float id <> v || uint id >= uint size then   // NaN and ±∞ fail too
+                    Shape.fail "scatterAdd" $"index {v} is not an integer in [0, {size})"
+                out[into + id] <- out[into + id] + src[p]
+
     /// scatterAdd shape axis index src: zeros of `shape`, then out[p with p[axis] = index[p]] += src[p]
-    /// — the adjoint of gather: ⟨gather a i x, g⟩ = ⟨x, scatterAdd (shape x) a i g⟩.
+    /// — the adjoint of gather: ⟨gather a i x, g⟩ = ⟨x, scatterAdd (shape x) a i g⟩. Additions run
+    /// in index order (repeats accumulate in that order) whichever path runs.
     let scatterAdd (shape: int[]) (axis: int) (index: Tensor) (src: Tensor) =
         if src.Shape <> index.Shape then
             let shapes = $"src {Shape.show src.Shape} and index {Shape.show index.Shape}"
             Shape.fail "scatterAdd" $"shapes of {shapes} differ"
-        let into = targets "scatterAdd" axis shape index
         let out = Create.zeros src.DType shape
-        match (Create.contiguous src).Storage, out.Storage with
-        | Storage.F32 a, Storage.F32 d -> Loops.scatterAdd a into d
-        | Storage.F64 a, Storage.F64 d -> Loops.scatterAdd a into d
-        | _ -> ()
+        if picksInRows axis shape index then
+            let size, width = shape[shape.Length - 1], index.Shape[shape.Length - 1]
+            let ids, values = (Create.contiguous index).Storage, (Create.contiguous src).Storage
+            match ids, values, out.Storage with
+            | Storage.F32 i, Storage.F32 a, Storage.F32 d -> scatterRows size width i a d
+            | Storage.F64 i, Storage.F32 a, Storage.F32 d -> scatterRows size width i a d
+            | Storage.F32 i, Storage.F64 a, Storage.F64 d -> scatterRows size width i a d
+            | Storage.F64 i, Storage.F64 a, Storage.F64 d -> scatterRows size width i a d
+            | _ -> ()
+        else
+            let into = targets "scatterAdd" axis shape index
+            match (Create.contiguous src).Storage, out.Storage with
+            | Storage.F32 a, Storage.F32 d -> Loops.scatterAdd a into d
+            | Storage.F64 a, Storage.F64 d -> Loops.scatterAdd a into d
+            | _ -> ()
         out

@@ -196,6 +196,8 @@ module Tensor =
     let maxPool2d spec x = Pool.maxPool2d spec x
     /// maxPool2dIndices spec x: flat index h·W + w of each window's first maximum.
     let maxPool2dIndices spec x = Pool.maxPool2dIndices spec x
+    /// maxPool2dWithIndices spec x: both of the above from one pass over x.
+    let maxPool2dWithIndices spec x = Pool.maxPool2dWithIndices spec x
     /// avgPool2d spec includePad x: Σ window / (kH·kW or the real cells).
     let avgPool2d spec includePad x = Pool.avgPool2d spec includePad x
     /// avgPool2dBackward spec includePad xShape g: avgPool2d's adjoint.

@@ -107,56 +107,69 @@ module Pool =
     let inline private laterWins (left: Vector128<'T>) (right: Vector128<'T>) : Vector128<'T> =
         Vector128.GreaterThan(right, left) ||| Vector128.OnesComplement(Vector128.Equals(right, right))
 
+    /// The vector of cells x[k], x[k + 1], … (one vector's worth).
+    let inline private load (x: 'T[]) (k: int) =
+        Vector128.Create<'T>(ReadOnlySpan(x, k, Vector128<'T>.Count))
+
     /// Split 2·lanes consecutive cells of a row into the window's left (even) and right (odd)
     /// columns: float32 by shufps, float64 by unpcklpd/unpckhpd.
-    let private split32 (v0: Vector128<float32>) (v1: Vector128<float32>) =
+    let inline private split32 (v0: Vector128<float32>) (v1: Vector128<float32>) =
         struct (Sse.Shuffle(v0, v1, 0x88uy), Sse.Shuffle(v0, v1, 0xDDuy))
-    let private split64 (v0: Vector128<float>) (v1: Vector128<float>) =
+    let inline private split64 (v0: Vector128<float>) (v1: Vector128<float>) =
         struct (Sse2.UnpackLow(v0, v1), Sse2.UnpackHigh(v0, v1))
 
-    /// Values and flat indices h·W + w of the maxima of 2×2 windows at (2i, 2j), as the scan in
-    /// `maxima` picks them. Per output row, `lanes` windows at a time: deinterleave the two input
-    /// rows into a b (top) and c d (bottom), then three compare-and-selects; no branch, so
-    /// random data costs no mispredictions. Windows past the last whole vector run scalar.
-    let private pairs<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T)
-                                and 'T :> ValueType>
-            (split: Vector128<'T> -> Vector128<'T> -> struct (Vector128<'T> * Vector128<'T>))
-            (shape: int[]) (y: int[]) (x: 'T[]) : 'T[] * 'T[] =
+    /// Values and flat indices h·W + w of the maxima of 2×2 windows at (2i, 2j) in planes
+    /// [p0, p1), as the scan in `maxima` picks them. Per output row, `lanes` windows at a time:
+    /// deinterleave the two input rows into a b (top) and c d (bottom), then three
+    /// compare-and-selects; no branch, so random data costs no mispredictions. Windows past the
+    /// last whole vector run scalar. Inline with `split` inlined: `pairs32` and `pairs64` below
+    /// are its typed copies (a generic method with a function argument ran ~4× slower).
+    let inline private pairPlanes<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct
+                                      and 'T: (new: unit -> 'T) and 'T :> ValueType>
+            ([<InlineIfLambda>] split: Vector128<'T> -> Vector128<'T>
+                                       -> struct (Vector128<'T> * Vector128<'T>))
+            (shape: int[]) (y: int[]) (x: 'T[]) (values: 'T[]) (index: 'T[]) (p0: int) (p1: int) =
         let h, w, ho, wo = shape[2], shape[3], y[2], y[3]
-        let values, index = Array.zeroCreate<'T> (Shape.numel y), Array.zeroCreate<'T> (Shape.numel y)
         let lanes = if Sse2.IsSupported then Vector128<'T>.Count else wo + 1
-        let number (k: int) = 'T.CreateTruncating k
-        let load (k: int) = Vector128.Create<'T>(ReadOnlySpan<'T>(x, k, Vector128<'T>.Count))
-        let splat (k: int) = Vector128.Create<'T>(number k)
-        let offsets = Vector128.Create<'T>(Array.init Vector128<'T>.Count (fun l -> number (2 * l)))
-        let one, across, below = splat 1, splat w, splat (w + 1)
-        byPlanes shape (fun p0 p1 ->
-            for plane in p0 .. p1 - 1 do
-                for i in 0 .. ho - 1 do
-                    let top, o = plane * h * w + 2 * i * w, (plane * ho + i) * wo
-                    let mutable j = 0
-                    while j + lanes <= wo do
-                        let struct (a, b) = split (load (top + 2 * j)) (load (top + 2 * j + lanes))
-                        let struct (c, d) = split (load (top + w + 2 * j)) (load (top + w + 2 * j + lanes))
-                        let at = splat (2 * i * w + 2 * j) + offsets
-                        let upper, lower = laterWins a b, laterWins c d
-                        let t, ti = Vector128.ConditionalSelect(upper, b, a), Vector128.ConditionalSelect(upper, at + one, at)
-                        let u, ui = Vector128.ConditionalSelect(lower, d, c), Vector128.ConditionalSelect(lower, at + below, at + across)
-                        let last = laterWins t u
-                        Vector128.ConditionalSelect(last, u, t).CopyTo(values, o + j)
-                        Vector128.ConditionalSelect(last, ui, ti).CopyTo(index, o + j)
-                        j <- j + lanes
-                    for j in j .. wo - 1 do
-                        let mutable best, at = x[top + 2 * j], 2 * i * w + 2 * j
-                        for cell in 1 .. 3 do   // b, c, d at offsets 1, W, W + 1
-                            let k = cell / 2 * w + cell % 2
-                            let v = x[top + 2 * j + k]
-                            if 'T.op_GreaterThan(v, best) || 'T.IsNaN v then
-                                best <- v
-                                at <- 2 * i * w + 2 * j + k
-                        values[o + j] <- best
-                        index[o + j] <- number at)
-        values, index
+        let splat (k: int) = Vector128.Create<'T>('T.CreateTruncating k)   // hoisted: not per vector
+        let offsets =
+            Vector128.Create<'T>(Array.init Vector128<'T>.Count (fun l -> 'T.CreateTruncating(2 * l)))
+        let one, across, below, next = splat 1, splat w, splat (w + 1), splat (2 * lanes)
+        for plane in p0 .. p1 - 1 do
+            for i in 0 .. ho - 1 do
+                let top, o = plane * h * w + 2 * i * w, (plane * ho + i) * wo
+                let bottom = top + w
+                let mutable j = 0
+                // the indices of the lanes' top-left cells, 2i·W + 2j + 2·lane (exact in float32)
+                let mutable at = splat (2 * i * w) + offsets
+                while j + lanes <= wo do
+                    let struct (a, b) = split (load x (top + 2 * j)) (load x (top + 2 * j + lanes))
+                    let struct (c, d) = split (load x (bottom + 2 * j)) (load x (bottom + 2 * j + lanes))
+                    let upper, lower = laterWins a b, laterWins c d
+                    let t = Vector128.ConditionalSelect(upper, b, a)
+                    let ti = Vector128.ConditionalSelect(upper, at + one, at)
+                    let u = Vector128.ConditionalSelect(lower, d, c)
+                    let ui = Vector128.ConditionalSelect(lower, at + below, at + across)
+                    let last = laterWins t u
+                    Vector128.ConditionalSelect(last, u, t).CopyTo(values, o + j)
+                    Vector128.ConditionalSelect(last, ui, ti).CopyTo(index, o + j)
+                    j <- j + lanes
+                    at <- at + next
+                for j in j .. wo - 1 do
+                    let mutable best, at = x[top + 2 * j], 2 * i * w + 2 * j
+                    for cell in 1 .. 3 do   // b, c, d at offsets 1, W, W + 1
+                        let k = cell / 2 * w + cell % 2
+                        let v = x[top + 2 * j + k]
+                        if 'T.op_GreaterThan(v, best) || 'T.IsNaN v then
+                            best <- v
+                            at <- 2 * i * w + 2 * j + k
+                    values[o + j] <- best
+                    index[o + j] <- 'T.CreateTruncating at
+
+    let private pairs32 shape y (x: float32[]) values index p0 p1 =
+        pairPlanes split32 shape y x values index p0 p1
+    let private pairs64 shape y (x: float[]) values index p0 p1 =
+        pairPlanes split64 shape y x values index p0 p1
 
     /// Apply `f32`/`f64` to x's row-major array, giving an array of `shape` in x's dtype.
     let private typed (x: Tensor) (shape: int[]) (f32: float32[] -> float32[]) (f64: float[] -> float[]) =
@@ -169,11 +182,16 @@ module Pool =
     let private maxPool (op: string) (fast: bool) (spec: Pool2dSpec) (x: Tensor) =
         let y = outputShape op spec x.Shape
         let pair (values, index) = Create.ofStorage y values, Create.ofStorage y index
+        let n = Shape.numel y
         match (Create.contiguous x).Storage with
         | Storage.F32 a when fast && isPairs spec x.Shape y ->
-            let v, i = pairs split32 x.Shape y a in pair (Storage.F32 v, Storage.F32 i)
+            let v, i = Array.zeroCreate n, Array.zeroCreate n
+            byPlanes x.Shape (pairs32 x.Shape y a v i)
+            pair (Storage.F32 v, Storage.F32 i)
         | Storage.F64 a when fast && isPairs spec x.Shape y ->
-            let v, i = pairs split64 x.Shape y a in pair (Storage.F64 v, Storage.F64 i)
+            let v, i = Array.zeroCreate n, Array.zeroCreate n
+            byPlanes x.Shape (pairs64 x.Shape y a v i)
+            pair (Storage.F64 v, Storage.F64 i)
         | Storage.F32 a ->
             let v, i = maxima spec x.Shape y a in pair (Storage.F32 v, Storage.F32 (Array.map float32 i))
         | Storage.F64 a ->
@@ -185,6 +203,10 @@ module Pool =
     /// maxPool2dIndices spec x: the flat index h·W + w of each window's first maximum, as numbers
     /// in x's dtype (PyTorch's return_indices): the gradient is a scatter-add at these indices.
     let maxPool2dIndices (spec: Pool2dSpec) (x: Tensor) = snd (maxPool "max_pool2d_indices" true spec x)
+
+    /// maxPool2dWithIndices spec x = (maxPool2d spec x, maxPool2dIndices spec x) from one pass:
+    /// what a compiled training step calls when it needs both (the forward and its backward).
+    let maxPool2dWithIndices (spec: Pool2dSpec) (x: Tensor) = maxPool "max_pool2d" true spec x
 
     /// maxPool2dScan spec x: (values, indices) by the general window scan whatever the spec —
     /// the readable reference the tests hold the 2×2 SIMD pass to.

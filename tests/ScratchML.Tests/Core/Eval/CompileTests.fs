@@ -207,6 +207,30 @@ let tests =
             let reference = Eval.runMany env32 [ e ] |> List.head |> Tensor.toArray
             Expect.isTrue (Array.forall2 (fun a b -> abs (a - b) < 1e-5) compiled reference) "float32"
         }
+        test "max pooling's values and indices of one input come from one kernel call, in either order" {
+            let x = Expr.var "x" [| 2; 3; 6; 7 |]
+            let c = Expr.var "c" [| 2; 3; 3; 3 |]
+            let pooled = Expr.maxPool2d (Pool2dSpec.Square 2) (Expr.tanh x)
+            let loss = Expr.sumAll (pooled * c)
+            let dx = Grad.grad loss [ x ] |> List.head
+            let rng = SplitMix64 24UL
+            let env = Map [ "x", tensor [| 2; 3; 6; 7 |] (uniform rng -1.0 1.0); "c", tensor [| 2; 3; 3; 3 |] (uniform rng -1.0 1.0) ]
+            for outputs in [ [ loss; dx ]; [ dx; pooled ] ] do
+                let program = Compile.program outputs
+                let listing = String.concat "\n" program.Listing
+                let count (text: string) = program.Listing |> List.filter (fun l -> l.Contains text) |> List.length
+                Expect.equal (count "(one pass)") 1 listing
+                Expect.equal (count "set by") 1 listing
+                Expect.isNone (agree outputs env) "float64"
+                let env32 = env |> Map.map (fun _ t -> Tensor.astype DType.Float32 t)
+                let pooled32 = (Compile.program [ pooled ]).Run env32 |> List.head
+                let both32 = program.Run env32
+                let alone = (Compile.program [ dx ]).Run env32 |> List.head
+                let dxBoth = if outputs.Head = dx then both32.Head else both32[1]
+                Expect.equal (Tensor.toArray dxBoth) (Tensor.toArray alone) "the gradient as without the pair"
+                if outputs.Head = dx then
+                    Expect.equal (Tensor.toArray both32[1]) (Tensor.toArray pooled32) "the values as without the pair"
+        }
         // sequenced: timings taken while other tests run in parallel would mean nothing
         testSequenced <| test "cheap gradient: compiled MLP loss+gradient vs forward (printed)" {
             let forward, both = cheapGradient 30

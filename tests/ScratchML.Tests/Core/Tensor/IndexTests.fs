@@ -64,6 +64,35 @@ let tests =
                 let lhs, rhs = dot y g, dot x back
                 Expect.isTrue (abs (lhs - rhs) <= tol dtype * (1.0 + abs lhs) * 10.0) $"{lhs} vs {rhs}")
 
+        testPropertyWithConfig config "scatterAdd along the last axis of a row-spanning index (max pooling's backward) = its definition, bit for bit" <|
+            Prop.forAll (Arb.fromGen (Gen.zip3 (genShape 1 3) genDType (Gen.choose (0, 1_000_000)))) (fun (shape, dtype, seed) ->
+                let last = shape.Length - 1
+                let rng = SplitMix64 seed
+                let idxShape = Array.copy shape
+                idxShape[last] <- 1 + rng.Below 5          // more picks than cells: repeats add up
+                let index = Tensor.astype (if rng.Below 2 = 0 then dtype else DType.Float64)
+                                          (randomIndices seed shape[last] idxShape)
+                let src = randomView dtype seed idxShape
+                let axis = if rng.Below 2 = 0 then last else -1
+                let actual = Tensor.scatterAdd shape axis index src
+                // the definition, in the dtype: out[p with p[last] = index[p]] += src[p], p in order
+                let ids, values = Tensor.toArray index, Tensor.toArray src
+                let width, size = idxShape[last], shape[last]
+                let expected =
+                    if dtype = DType.Float64 then
+                        let out = Array.zeroCreate<float> (Shape.numel shape)
+                        for p in 0 .. ids.Length - 1 do
+                            let o = p / width * size + int ids[p] in out[o] <- out[o] + values[p]
+                        out
+                    else
+                        let out = Array.zeroCreate<float32> (Shape.numel shape)
+                        for p in 0 .. ids.Length - 1 do
+                            let o = p / width * size + int ids[p] in out[o] <- out[o] + float32 values[p]
+                        Array.map float out
+                Expect.equal actual.Shape shape "shape"
+                Expect.equal actual.DType dtype "dtype"
+                Expect.equal (Tensor.toArray actual) expected "values")
+
         test "embedding forward: indexSelect 0 idx W, repeated rows; indexAdd accumulates repeats" {
             let w = Tensor.ofArray [| 3; 2 |] [| 1.0; 2.0; 3.0; 4.0; 5.0; 6.0 |]
             let idx = Tensor.ofArray [| 2; 2 |] [| 2.0; 0.0; 2.0; 2.0 |]
@@ -86,6 +115,10 @@ let tests =
             for bad in [ 3.0; -1.0; 0.5 ] do
                 Expect.throwsC (fun () -> Tensor.indexSelect 0 (Tensor.ofArray [| 1 |] [| bad |]) w |> ignore)
                     (fun e -> Expect.stringContains e.Message "indexSelect" "op named")
+            for bad in [ 3.0; -1.0; 0.5; nan; infinity ] do
+                Expect.throwsC (fun () ->
+                    Tensor.scatterAdd [| 2; 3 |] 1 (Tensor.ofArray [| 2; 1 |] [| 0.0; bad |]) (Tensor.zeros DType.Float32 [| 2; 1 |]) |> ignore)
+                    (fun e -> Expect.stringContains e.Message "scatterAdd" $"scatterAdd names itself for {bad}")
             Expect.throwsT<ShapeError> (fun () -> Tensor.oneHot DType.Float64 3 [| 3 |] |> ignore) "oneHot"
             Expect.throwsT<ShapeError>
                 (fun () -> Tensor.gather 0 (Tensor.zeros DType.Float64 [| 1; 3 |]) w |> ignore) "gather off-axis size"
