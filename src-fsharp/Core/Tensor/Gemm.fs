@@ -28,24 +28,25 @@ namespace ScratchML
 
 open System
 open System.Runtime.CompilerServices
-open System.Runtime.InteropServices
 open System.Runtime.Intrinsics.X86
 open Microsoft.FSharp.NativeInterop
 
 /// Per-thread packing buffers, allocated once and reused: no packing memory is allocated per call.
-/// Pinned (on the pinned object heap) so a raw pointer into them stays valid; 64-byte aligned so
-/// every packed micro-panel starts on a cache line.
+/// Native memory (GemmMemory.fs): it never moves, so a raw pointer into it stays valid; 64-byte
+/// aligned, so every packed micro-panel starts on a cache line; huge pages on Linux when large.
+/// A thread's buffer is freed by its finalizer once the thread has ended.
 type internal GemmWorkspace private () =
     [<ThreadStatic; DefaultValue>]
-    static val mutable private buffer: byte[]
+    static val mutable private buffer: NativeBuffer
 
     /// An aligned pointer to at least `bytes` bytes owned by the calling thread.
     static member Get(bytes: int) : nativeint =
         let mutable buffer = GemmWorkspace.buffer
-        if isNull buffer || buffer.Length < bytes + 64 then
-            buffer <- GC.AllocateUninitializedArray<byte>(bytes + 64, pinned = true)
+        if isNull buffer || buffer.Length < int64 bytes then
+            if not (isNull buffer) then (buffer :> IDisposable).Dispose()
+            buffer <- new NativeBuffer(int64 bytes)
             GemmWorkspace.buffer <- buffer
-        (Marshal.UnsafeAddrOfPinnedArrayElement(buffer, 0) + 63n) &&& ~~~63n
+        buffer.Address
 
 /// Which micro-kernel runs: chosen once per call from what the processor supports.
 [<RequireQualifiedAccess>]
@@ -217,9 +218,13 @@ module Gemm =
     // AVX-512 path (12×32 float32, 12×16 float64 tiles): a step of p reads 2 zmm of B (128 bytes)
     //   per 24 FMA cycles, ~5 bytes a cycle, which L2 delivers easily — so the B micro-panel need
     //   not stay in L1, and the blocks are chosen by measurement (W0 sizes, thread CPU time,
-    //   best of runs on the loaded machine, ±3% noise): KC 256 with MC 96 (float32: 96 KiB A
-    //   block) or MC 48 (float64: 96 KiB). KC 192 and 512, MC 48–192 and NC 256–1024 were the
-    //   same or slower.
+    //   best of runs on the loaded machine, ±3% noise). float32: KC 256 with MC 96 (96 KiB A
+    //   block); KC 192 and 512, MC 48–192 and NC 256–1024 were the same or slower. float64:
+    //   KC 512 with MC 24 (96 KiB A block, 64 KiB B micro-panel in L2). Each k block loads and
+    //   stores all of C once, and at n = 1024 those passes over C (8 MiB, beyond L2) cost ~7% of
+    //   the product with KC 256 (timed with C replaced by an L1 scratch tile), ~2% with KC 512:
+    //   KC 512 measured 3–4% faster than KC 256 with MC 48 (thread CPU time, best and median of
+    //   20 interleaved calls); MC 12–48 were within 1%, KC 384 in between, KC 768–1024 within 1%.
     // MC is a multiple of both MRs (6 and 12), so only the last block of rows has an edge tile.
     // NC only matters beyond n = 4080: the packed B block (4–12 MiB) then sits in L3.
     [<Literal>]
@@ -235,9 +240,9 @@ module Gemm =
     [<Literal>]
     let private MC32Z = 96
     [<Literal>]
-    let private KC64Z = 256
+    let private KC64Z = 512
     [<Literal>]
-    let private MC64Z = 48
+    let private MC64Z = 24
     // One named method per path and dtype, so the JIT compiles each loop nest for its kernel.
     // The AggressiveOptimization attribute asks for full optimisation on the first call, but the
     // F# compiler (10.0) does not emit that flag (MethodImplementationFlags reads "IL"), so these
