@@ -277,6 +277,22 @@ let tests =
             chunkedShapes () }
         testSequenced <| test "concurrent callers each get their own worker" {
             concurrentCallers () }
+        test "a native buffer is aligned, long enough, and whole huge pages from 1 MiB on" {
+            for bytes in [ 1L; 100L; 1048575L; 1048576L; 3000000L ] do
+                use buffer = new NativeBuffer(bytes)
+                let huge = bytes >= 1048576L
+                let alignment = if huge then int64 HugePages.Size else 64L
+                Expect.equal (int64 buffer.Address % alignment) 0L $"aligned ({bytes} bytes)"
+                Expect.isGreaterThanOrEqual buffer.Length bytes $"long enough ({bytes} bytes)"
+                if huge then
+                    Expect.equal (buffer.Length % int64 HugePages.Size) 0L $"whole pages ({bytes})"
+                // every byte is writable and readable
+                let span = Span<byte>(NativeInterop.NativePtr.toVoidPtr
+                                          (NativeInterop.NativePtr.ofNativeInt<byte> buffer.Address),
+                                      int buffer.Length)
+                span.Fill 7uy
+                Expect.equal span[span.Length - 1] 7uy "last byte"
+        }
         test "k = 0 gives zeros" {
             let c = Array.create 6 5.0f
             Gemm.sgemm 1 2 3 0 [||] 0 0 1 [||] 0 3 1 c 0 3
