@@ -157,8 +157,8 @@ let private pathsAgree (eps: float) (gemm: Case -> float[] -> float[] -> float[]
                         ok <- false
     ok
 
-/// A fixed case large enough to cross the KC (256, 384, 512) and MC (96, 48, 24) blocks and to be split
-/// between 2 threads at the default threshold.
+/// A fixed case large enough to cross the KC (256, 384, 512) and MC (96, 48, 24) blocks and to be
+/// split between 2 threads at the default threshold.
 let big m n k transposeA transposeB threads seed =
     let view rows cols t =
         if t then { Rows = rows; Cols = cols; Off = 1; Rs = 1; Cs = rows; Length = 1 + rows * cols }
@@ -286,12 +286,12 @@ let tests =
                 Expect.isGreaterThanOrEqual buffer.Length bytes $"long enough ({bytes} bytes)"
                 if huge then
                     Expect.equal (buffer.Length % int64 HugePages.Size) 0L $"whole pages ({bytes})"
-                // every byte is writable and readable
-                let span = Span<byte>(NativeInterop.NativePtr.toVoidPtr
-                                          (NativeInterop.NativePtr.ofNativeInt<byte> buffer.Address),
-                                      int buffer.Length)
-                span.Fill 7uy
-                Expect.equal span[span.Length - 1] 7uy "last byte"
+                // the first and the last byte are ours: writable and readable
+                let last = buffer.Address + nativeint (buffer.Length - 1L)
+                Runtime.InteropServices.Marshal.WriteByte(buffer.Address, 7uy)
+                Expect.equal (Runtime.InteropServices.Marshal.ReadByte buffer.Address) 7uy "first"
+                Runtime.InteropServices.Marshal.WriteByte(last, 9uy)
+                Expect.equal (Runtime.InteropServices.Marshal.ReadByte last) 9uy "last byte"
         }
         test "k = 0 gives zeros" {
             let c = Array.create 6 5.0f
