@@ -1,6 +1,6 @@
 /// GEMM, C = A·B, written by hand: packing, cache blocking, a register micro-kernel, 2 threads.
-/// Layer: Tensor (uses GemmKernels, GemmKernelsAvx512, GemmPack, GemmWorkers). Read next: the
-/// Tensor ops (matmul calls sgemm/dgemm).
+/// Layer: Tensor (uses GemmKernels, GemmKernelsAvx512, GemmPack, GemmWorkers, GemmMemory).
+/// Read next: the Tensor ops (matmul calls sgemm/dgemm).
 ///
 /// Why not three nested loops: a naive loop loads ~2 numbers per multiply-add, from wherever
 /// they lie in memory. A Zen 3 or Zen 4 core can do 2 FMAs of 8 float32 lanes per cycle (32
