@@ -157,8 +157,8 @@ let private pathsAgree (eps: float) (gemm: Case -> float[] -> float[] -> float[]
                         ok <- false
     ok
 
-/// A fixed case large enough to cross the KC (256, 384) and MC (96 / 48) blocks and to be split
-/// between 2 threads at the default threshold.
+/// A fixed case large enough to cross the KC (256, 384, 512) and MC (96, 48, 24) blocks and to be
+/// split between 2 threads at the default threshold.
 let big m n k transposeA transposeB threads seed =
     let view rows cols t =
         if t then { Rows = rows; Cols = cols; Off = 1; Rs = 1; Cs = rows; Length = 1 + rows * cols }
@@ -194,10 +194,12 @@ let shareOnce threads count =
             $"one first chunk per thread, got {firsts} (threads={threads}, count={count})"
 
 /// Products split into chunks of rows (k ≤ KC and n ≤ NC: each thread packs B once and reuses it)
-/// or not (k just beyond KC, or wide: chunks of columns), k = 1, tall and wide, on every path.
+/// or not (k just beyond a KC of 256, 384 or 512, or wide: chunks of columns), k = 1, tall and
+/// wide, on every path.
 let chunkedShapes () =
     let shapes =
-        [ 151, 40, 100; 300, 5, 1; 5, 300, 7; 97, 64, 256; 97, 64, 257; 64, 64, 385 ]
+        [ 151, 40, 100; 300, 5, 1; 5, 300, 7; 97, 64, 256; 97, 64, 257; 64, 64, 385
+          97, 64, 512; 97, 64, 513 ]
     for path in paths do
         withSwitches (Some path) 0L (fun () ->
             for threads in [ 2; 3 ] do
@@ -223,7 +225,7 @@ let tests =
                       Prop.forAll (Arb.fromGen genCase) (fun case ->
                           pathsAgree eps32 sgemmCase case && pathsAgree eps64 dgemmCase case)))
         testSequenced <| test "large shapes cross the cache blocks: 1, 2 threads, every path" {
-            // k = 700 crosses KC (256 and 384) at a point that is a multiple of nothing;
+            // k = 700 crosses KC (256, 384 and 512) at a point that is a multiple of nothing;
             // m = 151 and n = 133 leave edge tiles for 6 and 12 rows, 8, 16 and 32 columns.
             for path in paths do
                 withSwitches (Some path) Gemm.parallelThreshold (fun () ->
@@ -275,6 +277,22 @@ let tests =
             chunkedShapes () }
         testSequenced <| test "concurrent callers each get their own worker" {
             concurrentCallers () }
+        test "a native buffer is aligned, long enough, and whole huge pages from 1 MiB on" {
+            for bytes in [ 1L; 100L; 1048575L; 1048576L; 3000000L ] do
+                use buffer = new NativeBuffer(bytes)
+                let huge = bytes >= 1048576L
+                let alignment = if huge then int64 HugePages.Size else 64L
+                Expect.equal (int64 buffer.Address % alignment) 0L $"aligned ({bytes} bytes)"
+                Expect.isGreaterThanOrEqual buffer.Length bytes $"long enough ({bytes} bytes)"
+                if huge then
+                    Expect.equal (buffer.Length % int64 HugePages.Size) 0L $"whole pages ({bytes})"
+                // the first and the last byte are ours: writable and readable
+                let last = buffer.Address + nativeint (buffer.Length - 1L)
+                Runtime.InteropServices.Marshal.WriteByte(buffer.Address, 7uy)
+                Expect.equal (Runtime.InteropServices.Marshal.ReadByte buffer.Address) 7uy "first"
+                Runtime.InteropServices.Marshal.WriteByte(last, 9uy)
+                Expect.equal (Runtime.InteropServices.Marshal.ReadByte last) 9uy "last byte"
+        }
         test "k = 0 gives zeros" {
             let c = Array.create 6 5.0f
             Gemm.sgemm 1 2 3 0 [||] 0 0 1 [||] 0 3 1 c 0 3
