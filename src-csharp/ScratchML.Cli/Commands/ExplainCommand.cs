@@ -79,7 +79,7 @@ public static class ExplainCommand
             int length = max > 0 ? (int)Math.Round(width * Math.Abs(f.Weight) / max) : 0;
             string colour = f.Weight >= 0 ? "green" : "red";
             string bar = length == 0 ? "" : $"[{colour}]{new string('█', length)}[/]";
-            table.AddRow(Markup.Escape(f.Feature), f.Weight.ToString("+0.0000;-0.0000"), f.Weight >= 0 ? bar : $"{bar} (against)");
+            table.AddRow(Markup.Escape(f.Feature), WeightText.Signed(f.Weight), f.Weight >= 0 ? bar : $"{bar} (against)");
         }
         return table;
     }

@@ -57,7 +57,7 @@ public static class ExplainImageCommand
             var table = new Table().AddColumn("superpixel")
                 .AddColumn(new TableColumn($"weight for {Markup.Escape(prediction.ClassName)}").RightAligned()).AddColumn("");
             foreach (var w in e.Weights.Take(count))
-                table.AddRow(Markup.Escape(w.Feature), $"{w.Weight:+0.0000;-0.0000}", w.Weight >= 0 ? "[green]for[/]" : "[red]against[/]");
+                table.AddRow(Markup.Escape(w.Feature), WeightText.Signed(w.Weight), w.Weight >= 0 ? "[green]for[/]" : "[red]against[/]");
             AnsiConsole.Write(table);
             var report = Path.GetFullPath(p.GetValue(output)!);
             Directory.CreateDirectory(Path.GetDirectoryName(report)!);

@@ -49,7 +49,7 @@ public static class ExplainMnistCommand
             var table = new Table().AddColumn("superpixel").AddColumn(new TableColumn("pixels").RightAligned())
                 .AddColumn(new TableColumn($"weight for {e.Predicted}").RightAligned()).AddColumn("");
             foreach (var w in e.Weights.Take(count))
-                table.AddRow(w.Superpixel.ToString(), w.Pixels.ToString(), $"{w.Weight:+0.0000;-0.0000}",
+                table.AddRow(w.Superpixel.ToString(), w.Pixels.ToString(), WeightText.Signed(w.Weight),
                     w.Weight >= 0 ? "[green]for[/]" : "[red]against[/]");
             AnsiConsole.Write(table);
             var report = p.GetValue(output)!;

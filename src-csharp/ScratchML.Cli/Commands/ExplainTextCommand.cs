@@ -53,7 +53,7 @@ public static class ExplainTextCommand
             AnsiConsole.MarkupLine($"{n} samples, local fit R² {e.Score:F3}, intercept {e.Intercept:F4}, {watch.Elapsed.TotalSeconds:F2} s");
             var table = new Table().AddColumn("word").AddColumn(new TableColumn($"weight for {Markup.Escape(predicted)}").RightAligned()).AddColumn("");
             foreach (var w in e.Weights)
-                table.AddRow(Markup.Escape(w.Feature), $"{w.Weight:+0.0000;-0.0000}", w.Weight >= 0 ? "[green]for[/]" : "[red]against[/]");
+                table.AddRow(Markup.Escape(w.Feature), WeightText.Signed(w.Weight), w.Weight >= 0 ? "[green]for[/]" : "[red]against[/]");
             AnsiConsole.Write(table);
             var report = Path.GetFullPath(p.GetValue(output)!);
             Directory.CreateDirectory(Path.GetDirectoryName(report)!);
