@@ -71,6 +71,16 @@ let private random = testList "random plain shapes" [
         let dtype = dtypes[rng.Below 2]
         let x, w, g = draw rng xs ws dtype
         compare (1 + rng.Below 2) x w g)
+    test "every output height 1–7: row tiles of 3 with a repeated last row, one KC block or more" {
+        // the forward kernel's tile holds 3 output rows (AVX-512) and repeats row Ho − 1 past Ho;
+        // 16 channels × 5×5 = K 400 > KC also adds each block of the repeated row once only
+        let rng = SplitMix64 5UL
+        for ho in 1 .. 7 do
+            for c in [ 2; 16 ] do
+                for dtype in dtypes do
+                    let x, w, g = draw rng [| 2; c; ho + 4; 13 |] [| 11; c; 5; 5 |] dtype
+                    compare 1 x w g |> Option.iter failtest
+    }
     test "a batch large enough to split over two threads, odd image count" {
         // 3 images: ranges of 1 and 2 images, each range's partial ∂W summed separately
         let rng = SplitMix64 9UL
