@@ -24,6 +24,10 @@ let randomFloat32 (rng: SplitMix64) =
     | 3 -> specials[rng.Below specials.Length]
     | _ -> float32 (rng.Below 7) - 3.0f
 
+/// Operand k of an op applied to `args` (empty past its arity), as Blocks.apply takes it.
+let argument (args: 'T[][]) k : ReadOnlySpan<'T> =
+    if k < args.Length then ReadOnlySpan args[k] else ReadOnlySpan<'T>.Empty
+
 /// Same bits, or both NaN (a signalling NaN comes out of the float64 path quietened).
 let sameBits (a: float32) (b: float32) =
     BitConverter.SingleToInt32Bits a = BitConverter.SingleToInt32Bits b
@@ -74,10 +78,10 @@ let tests =
             admitted |> List.tryPick (fun (op, arity) ->
                 let args32 = Array.init arity (fun _ -> Array.init n (fun _ -> randomFloat32 rng))
                 let d32 = Array.zeroCreate<float32> n
-                Blocks32.apply op args32 d32 n
+                Blocks32.apply op (argument args32 0) (argument args32 1) (argument args32 2) (Span d32)
                 let args64 = args32 |> Array.map (Array.map float)
                 let d64 = Array.zeroCreate<float> n
-                Blocks.apply op args64 d64 n
+                Blocks.apply op (argument args64 0) (argument args64 1) (argument args64 2) (Span d64)
                 let rounded = Array.zeroCreate<float32> n
                 Blocks.narrow d64 rounded 0 n
                 Array.zip d32 rounded |> Array.tryFindIndex (fun (a, b) -> not (sameBits a b))
