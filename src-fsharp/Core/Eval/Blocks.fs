@@ -45,8 +45,8 @@ module internal Blocks =
         for j in i .. d.Length - 1 do d[j] <- if x[j] > 0.0 then 1.0 else 0.0
 
     /// d = op(x, y, z) over d's elements (the same formulas as the tensor kernels); operands
-    /// past the op's arity are empty. Spans, so a pass reads a dense input where it lies and
-    /// writes its last step into the output.
+    /// past the op's arity are empty. Spans like Blocks32.apply, but the compiler passes only its
+    /// scratch blocks: the vector exp, tanh, σ give bits that depend on the spans' alignment.
     let apply (op: Op) (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) (z: ReadOnlySpan<float>)
               (d: Span<float>) =
         match op with

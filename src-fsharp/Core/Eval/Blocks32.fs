@@ -78,7 +78,8 @@ module internal Blocks32 =
 
     /// d = op(x, y, z) over d's elements, for the ops `roundsLikeFloat64` admits (the same
     /// formulas as Blocks.apply, in float32); operands past the op's arity are empty. Spans, so
-    /// a pass reads a dense input where it lies and writes its last step into the output.
+    /// a pass reads a dense input where it lies and writes its last step into the output: every
+    /// op here is correctly rounded, so an element's bits do not depend on where a span lies.
     let apply (op: Op) (x: ReadOnlySpan<float32>) (y: ReadOnlySpan<float32>)
               (z: ReadOnlySpan<float32>) (d: Span<float32>) =
         match op with

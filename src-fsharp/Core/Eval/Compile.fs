@@ -155,11 +155,11 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                 let origin = origins[-c - 1]
                 ReadOnlySpan<'T>(sources[-c - 1], (if origin >= 0 then origin + start else 0), len)
 
-    /// One fused pass over blocks: load the inputs that are not read in place, run the steps, the
-    /// last one straight into the output. In float64 blocks (exact widening, one rounding at the
-    /// store), or in float32 blocks when the steps give the same bits that way
-    /// (Blocks32.roundsLikeFloat64) and every input is float32. Only where values are read and
-    /// written differs between in place and loaded: the same ops run on the same values.
+    /// One fused pass over blocks: load the inputs, run the steps, store the last register. In
+    /// float64 blocks (exact widening, one rounding at the store), or in float32 blocks when the
+    /// steps give the same bits that way (Blocks32.roundsLikeFloat64) and every input is float32;
+    /// float32 blocks read dense inputs in place and write the last step straight into the
+    /// output (memory-bound passes: two copies fewer), the same ops on the same values.
     let fused (i: int) dtype (shape: int[]) (inputs: int[]) (steps: Micro[]) buffer =
         let n = Shape.numel shape
         let result = resultOf dtype i shape buffer
@@ -183,24 +183,24 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                         (operand regs sources32 args 1 start len) (operand regs sources32 args 2 start len) d
                 start <- start + len
         | storage ->
-            placeInputs inputs shape inputBlocks sources (function Storage.F64 a -> a | _ -> null)
+            // float64 blocks keep every operand in the scratch blocks: TensorPrimitives' vector
+            // exp, tanh and σ give bits that depend on how a span's elements fall into vectors
+            // (its alignment), so reading an input in place or writing into the output could
+            // move a last bit; float32 blocks run only correctly rounded ops, immune to that
+            placeInputs inputs shape inputBlocks sources (fun _ -> null)   // every input loaded
             let regs = registerBlocks
-            // a float64 output takes the last step directly; a float32 one is narrowed from its register
-            let out = match storage with Storage.F64 a -> a | Storage.F32 _ -> null
             let last = steps[lastStep].Dest
             let mutable start = 0
             while start < n do
                 let len = min Blocks.size (n - start)
                 for k in 0 .. inputs.Length - 1 do
-                    if origins[k] < 0 then Blocks.load values[inputs[k]] shape start len inputBlocks[k]
+                    Blocks.load values[inputs[k]] shape start len inputBlocks[k]
                 for s in 0 .. lastStep do
                     let args = steps[s].Args
-                    let d =
-                        if s = lastStep && not (isNull out) then Span(out, start, len)
-                        else Span(regs[steps[s].Dest], 0, len)
                     Blocks.apply steps[s].Op (operand regs sources args 0 start len)
-                        (operand regs sources args 1 start len) (operand regs sources args 2 start len) d
-                if isNull out then Blocks.store regs[last] storage start len
+                        (operand regs sources args 1 start len) (operand regs sources args 2 start len)
+                        (Span(regs[steps[s].Dest], 0, len))
+                Blocks.store regs[last] storage start len
                 start <- start + len
         result
 

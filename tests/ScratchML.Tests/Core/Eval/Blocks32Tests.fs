@@ -196,7 +196,8 @@ let tests =
                         match Array.zip actual strided |> Array.tryFindIndex (fun (a, b) -> not (same a b)) with
                         | Some i ->
                             let name = fst (List.item layout (snd inputs.Head))
-                            failtest $"seed {seed}, %A{dtype}, {name} inputs, element {i}: {actual[i]}, strided {strided[i]}"
+                            let listing = String.concat "\n" program.Listing
+                            failtest $"seed {seed}, %A{dtype}, {name} inputs, element {i}: {actual[i]}, strided {strided[i]}\n{listing}"
                         | None -> ()
         }
 
