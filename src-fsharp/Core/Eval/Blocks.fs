@@ -45,8 +45,8 @@ module internal Blocks =
         for j in i .. d.Length - 1 do d[j] <- if x[j] > 0.0 then 1.0 else 0.0
 
     /// d = op(x, y, z) over d's elements (the same formulas as the tensor kernels); operands
-    /// past the op's arity are empty. Spans like Blocks32.apply, but the compiler passes only its
-    /// scratch blocks: the vector exp, tanh, σ give bits that depend on the spans' alignment.
+    /// past the op's arity are empty. Spans, so a pass of correctly rounded ops reads a dense input
+    /// where it lies and writes its last step into the output.
     let apply (op: Op) (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) (z: ReadOnlySpan<float>)
               (d: Span<float>) =
         match op with
@@ -79,6 +79,15 @@ module internal Blocks =
         | Op.Eq -> binary (fun a b -> if a = b then 1.0 else 0.0) x y d
         | Op.Where -> for i in 0 .. d.Length - 1 do d[i] <- if x[i] <> 0.0 then y[i] else z[i]
         | _ -> invalidOp $"Compile: %A{op} is not elementwise"
+
+    /// Is op exact or correctly rounded (the exact result rounded once), so that an element's
+    /// bits do not depend on how a span's elements fall into SIMD vectors? The vector exp, tanh,
+    /// σ… are not: their bits move with the spans' alignment.
+    let isCorrectlyRounded (op: Op) =
+        match op with
+        | Op.Neg | Op.Sqrt | Op.Abs | Op.Relu | Op.Step | Op.Sign | Op.Add | Op.Sub | Op.Mul
+        | Op.Div | Op.Maximum | Op.Minimum | Op.Gt | Op.Ge | Op.Lt | Op.Le | Op.Eq | Op.Where -> true
+        | _ -> false
 
     /// d[0, n) ← a[start, start + n) widened to float64 (exact), whole SIMD vectors at a time.
     let widen (a: float32[]) (start: int) (d: float[]) (dStart: int) (n: int) =

@@ -70,6 +70,11 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
         code |> Array.map (function
             | Fused (_, steps, registers, _) -> Blocks32.roundsLikeFloat64 steps registers
             | _ -> false)
+    // the fused passes whose bits do not depend on where their operands lie (Blocks.isCorrectlyRounded)
+    let correctlyRounded =
+        code |> Array.map (function
+            | Fused (_, steps, _, _) -> steps |> Array.forall (fun s -> Blocks.isCorrectlyRounded s.Op)
+            | _ -> false)
 
     let storageFor dtype n =
         match dtype with
@@ -157,9 +162,10 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
 
     /// One fused pass over blocks: load the inputs, run the steps, store the last register. In
     /// float64 blocks (exact widening, one rounding at the store), or in float32 blocks when the
-    /// steps give the same bits that way (Blocks32.roundsLikeFloat64) and every input is float32;
-    /// float32 blocks read dense inputs in place and write the last step straight into the
-    /// output (memory-bound passes: two copies fewer), the same ops on the same values.
+    /// steps give the same bits that way (Blocks32.roundsLikeFloat64) and every input is float32.
+    /// Float32 blocks, and float64 blocks of correctly rounded steps in a float64 run, read dense
+    /// inputs in place and write the last step straight into the output (memory-bound passes:
+    /// copies fewer): the same ops on the same values, so the same bits.
     let fused (i: int) dtype (shape: int[]) (inputs: int[]) (steps: Micro[]) buffer =
         let n = Shape.numel shape
         let result = resultOf dtype i shape buffer
@@ -183,24 +189,27 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                         (operand regs sources32 args 1 start len) (operand regs sources32 args 2 start len) d
                 start <- start + len
         | storage ->
-            // float64 blocks keep every operand in the scratch blocks: TensorPrimitives' vector
-            // exp, tanh and σ give bits that depend on how a span's elements fall into vectors
-            // (its alignment), so reading an input in place or writing into the output could
-            // move a last bit; float32 blocks run only correctly rounded ops, immune to that
-            placeInputs inputs shape inputBlocks sources (fun _ -> null)   // every input loaded
+            // only a float64 run of correctly rounded steps reads in place and writes into the
+            // output: the vector exp, tanh, σ give bits that depend on the spans' alignment, so
+            // other passes keep every operand in the scratch blocks (and a float32 output narrows)
+            let inPlace = dtype = DType.Float64 && correctlyRounded[i]
+            placeInputs inputs shape inputBlocks sources (function Storage.F64 a when inPlace -> a | _ -> null)
             let regs = registerBlocks
+            let out = match storage with Storage.F64 a when inPlace -> a | _ -> null
             let last = steps[lastStep].Dest
             let mutable start = 0
             while start < n do
                 let len = min Blocks.size (n - start)
                 for k in 0 .. inputs.Length - 1 do
-                    Blocks.load values[inputs[k]] shape start len inputBlocks[k]
+                    if origins[k] < 0 then Blocks.load values[inputs[k]] shape start len inputBlocks[k]
                 for s in 0 .. lastStep do
                     let args = steps[s].Args
+                    let d =
+                        if s = lastStep && not (isNull out) then Span(out, start, len)
+                        else Span(regs[steps[s].Dest], 0, len)
                     Blocks.apply steps[s].Op (operand regs sources args 0 start len)
-                        (operand regs sources args 1 start len) (operand regs sources args 2 start len)
-                        (Span(regs[steps[s].Dest], 0, len))
-                Blocks.store regs[last] storage start len
+                        (operand regs sources args 1 start len) (operand regs sources args 2 start len) d
+                if isNull out then Blocks.store regs[last] storage start len
                 start <- start + len
         result
 
