@@ -86,7 +86,8 @@ module internal Blocks =
     let isCorrectlyRounded (op: Op) =
         match op with
         | Op.Neg | Op.Sqrt | Op.Abs | Op.Relu | Op.Step | Op.Sign | Op.Add | Op.Sub | Op.Mul
-        | Op.Div | Op.Maximum | Op.Minimum | Op.Gt | Op.Ge | Op.Lt | Op.Le | Op.Eq | Op.Where -> true
+        | Op.Div | Op.Maximum | Op.Minimum | Op.Gt | Op.Ge | Op.Lt | Op.Le | Op.Eq
+        | Op.Where -> true
         | _ -> false
 
     /// d[0, n) ← a[start, start + n) widened to float64 (exact), whole SIMD vectors at a time.

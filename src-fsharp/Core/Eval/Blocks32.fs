@@ -62,7 +62,8 @@ module internal Blocks32 =
                              (d: Span<float32>) =
         for i in 0 .. d.Length - 1 do d[i] <- f x[i]
     let inline private binary ([<InlineIfLambda>] f: float32 -> float32 -> float32)
-                              (a: ReadOnlySpan<float32>) (b: ReadOnlySpan<float32>) (d: Span<float32>) =
+                              (a: ReadOnlySpan<float32>) (b: ReadOnlySpan<float32>)
+                              (d: Span<float32>) =
         for i in 0 .. d.Length - 1 do d[i] <- f a[i] b[i]
 
     /// d = step x = (x > 0 ? 1 : 0) by vector compare-and-select (as Blocks.step).

@@ -70,10 +70,11 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
         code |> Array.map (function
             | Fused (_, steps, registers, _) -> Blocks32.roundsLikeFloat64 steps registers
             | _ -> false)
-    // the fused passes whose bits do not depend on where their operands lie (Blocks.isCorrectlyRounded)
+    // the fused passes whose bits cannot depend on where their operands lie
     let correctlyRounded =
         code |> Array.map (function
-            | Fused (_, steps, _, _) -> steps |> Array.forall (fun s -> Blocks.isCorrectlyRounded s.Op)
+            | Fused (_, steps, _, _) ->
+                steps |> Array.forall (fun s -> Blocks.isCorrectlyRounded s.Op)
             | _ -> false)
 
     let storageFor dtype n =
@@ -160,7 +161,7 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                 let origin = origins[-c - 1]
                 ReadOnlySpan<'T>(sources[-c - 1], (if origin >= 0 then origin + start else 0), len)
 
-    /// One fused pass over blocks: load the inputs, run the steps, store the last register. In
+    /// One fused pass over blocks: load the inputs, run the steps, store the last one's result. In
     /// float64 blocks (exact widening, one rounding at the store), or in float32 blocks when the
     /// steps give the same bits that way (Blocks32.roundsLikeFloat64) and every input is float32.
     /// Float32 blocks, and float64 blocks of correctly rounded steps in a float64 run, read dense
@@ -175,25 +176,31 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             && inputs |> Array.forall (fun k -> values[k].DType = DType.Float32)
         match result.Storage with
         | Storage.F32 out when float32Blocks ->
-            placeInputs inputs shape inputBlocks32 sources32 (function Storage.F32 a -> a | _ -> null)
+            let float32Array = function Storage.F32 a -> a | Storage.F64 _ -> null
+            placeInputs inputs shape inputBlocks32 sources32 float32Array
             let regs = registerBlocks32
             let mutable start = 0
             while start < n do
                 let len = min Blocks.size (n - start)
                 for k in 0 .. inputs.Length - 1 do
-                    if origins[k] < 0 then Blocks32.load values[inputs[k]] shape start len inputBlocks32[k]
+                    if origins[k] < 0 then
+                        Blocks32.load values[inputs[k]] shape start len inputBlocks32[k]
                 for s in 0 .. lastStep do
                     let args = steps[s].Args
-                    let d = if s = lastStep then Span(out, start, len) else Span(regs[steps[s].Dest], 0, len)
+                    let d =
+                        if s = lastStep then Span(out, start, len)
+                        else Span(regs[steps[s].Dest], 0, len)
                     Blocks32.apply steps[s].Op (operand regs sources32 args 0 start len)
-                        (operand regs sources32 args 1 start len) (operand regs sources32 args 2 start len) d
+                        (operand regs sources32 args 1 start len)
+                        (operand regs sources32 args 2 start len) d
                 start <- start + len
         | storage ->
             // only a float64 run of correctly rounded steps reads in place and writes into the
             // output: the vector exp, tanh, σ give bits that depend on the spans' alignment, so
             // other passes keep every operand in the scratch blocks (and a float32 output narrows)
             let inPlace = dtype = DType.Float64 && correctlyRounded[i]
-            placeInputs inputs shape inputBlocks sources (function Storage.F64 a when inPlace -> a | _ -> null)
+            let float64Array = function Storage.F64 a when inPlace -> a | _ -> null
+            placeInputs inputs shape inputBlocks sources float64Array
             let regs = registerBlocks
             let out = match storage with Storage.F64 a when inPlace -> a | _ -> null
             let last = steps[lastStep].Dest
@@ -201,14 +208,16 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
             while start < n do
                 let len = min Blocks.size (n - start)
                 for k in 0 .. inputs.Length - 1 do
-                    if origins[k] < 0 then Blocks.load values[inputs[k]] shape start len inputBlocks[k]
+                    if origins[k] < 0 then
+                        Blocks.load values[inputs[k]] shape start len inputBlocks[k]
                 for s in 0 .. lastStep do
                     let args = steps[s].Args
                     let d =
                         if s = lastStep && not (isNull out) then Span(out, start, len)
                         else Span(regs[steps[s].Dest], 0, len)
                     Blocks.apply steps[s].Op (operand regs sources args 0 start len)
-                        (operand regs sources args 1 start len) (operand regs sources args 2 start len) d
+                        (operand regs sources args 1 start len)
+                        (operand regs sources args 2 start len) d
                 if isNull out then Blocks.store regs[last] storage start len
                 start <- start + len
         result

@@ -74,7 +74,8 @@ let randomChain (rng: SplitMix64) (r: int) (c: int) =
 /// column of a wider one (strided: loaded block by block, the copy path); in float32 or float64.
 let layouts (dtype: DType) (v: float32[]) (shape: int[]) =
     let tensor shape (a: float32[]) =
-        if dtype = DType.Float32 then Tensor.ofArray32 shape a else Tensor.ofArray shape (Array.map float a)
+        if dtype = DType.Float32 then Tensor.ofArray32 shape a
+        else Tensor.ofArray shape (Array.map float a)
     let rows, c = shape[0], shape[1]
     let dense = tensor shape v
     let taller = tensor [| rows + 1; c |] (Array.append (Array.create c nanf) v)
@@ -185,7 +186,8 @@ let tests =
                 for dtype in [ DType.Float32; DType.Float64 ] do
                     let inputs = [ for name, shape, v in values -> name, layouts dtype v shape ]
                     let run layout =
-                        let env = Map [ for name, views in inputs -> name, snd (List.item layout views) ]
+                        let env =
+                            Map [ for name, views in inputs -> name, snd (List.item layout views) ]
                         program.Run env |> List.head |> Tensor.toArray   // float32 widens exactly
                     let strided = run 2
                     for layout in [ 0; 1 ] do
@@ -193,11 +195,14 @@ let tests =
                         let same (a: float) (b: float) =
                             BitConverter.DoubleToInt64Bits a = BitConverter.DoubleToInt64Bits b
                             || (Double.IsNaN a && Double.IsNaN b)
-                        match Array.zip actual strided |> Array.tryFindIndex (fun (a, b) -> not (same a b)) with
+                        let differs =
+                            Array.zip actual strided |> Array.tryFindIndex (fun (a, b) -> not (same a b))
+                        match differs with
                         | Some i ->
                             let name = fst (List.item layout (snd inputs.Head))
                             let listing = String.concat "\n" program.Listing
-                            failtest $"seed {seed}, %A{dtype}, {name} inputs, element {i}: {actual[i]}, strided {strided[i]}\n{listing}"
+                            failtest ($"seed {seed}, %A{dtype}, {name} inputs, element {i}: "
+                                      + $"{actual[i]}, strided {strided[i]}\n{listing}")
                         | None -> ()
         }
 
