@@ -17,13 +17,12 @@ module internal Blocks =
     let size = 1024
 
     // inline with the lambda inlined: a closure call per element costs ~20 ns here
-    let inline private unary ([<InlineIfLambda>] f: float -> float) (x: float[]) (d: float[]) n =
-        for i in 0 .. n - 1 do d[i] <- f x[i]
-    let inline private binary ([<InlineIfLambda>] f: float -> float -> float) (a: float[])
-                              (b: float[]) (d: float[]) n =
-        for i in 0 .. n - 1 do d[i] <- f a[i] b[i]
-    let private span (a: float[]) n = ReadOnlySpan<float>(a, 0, n)
-    let private dest (a: float[]) n = Span<float>(a, 0, n)
+    let inline private unary ([<InlineIfLambda>] f: float -> float) (x: ReadOnlySpan<float>)
+                             (d: Span<float>) =
+        for i in 0 .. d.Length - 1 do d[i] <- f x[i]
+    let inline private binary ([<InlineIfLambda>] f: float -> float -> float)
+                              (a: ReadOnlySpan<float>) (b: ReadOnlySpan<float>) (d: Span<float>) =
+        for i in 0 .. d.Length - 1 do d[i] <- f a[i] b[i]
 
     /// log(1 + x) accurate for tiny x (Goldberg: log u · x / (u − 1) with u = 1 ⊕ x).
     let private log1p (x: float) =
@@ -34,52 +33,62 @@ module internal Blocks =
 
     /// d = step x = (x > 0 ? 1 : 0) by vector compare-and-select: relu's derivative, whose
     /// branch a scalar loop mispredicts half the time on activations.
-    let private step (x: float[]) (d: float[]) n =
+    let private step (x: ReadOnlySpan<float>) (d: Span<float>) =
         let width = Vector<float>.Count
         let one, zero = Vector<float>.One, Vector<float>.Zero
         let mutable i = 0
-        while i + width <= n do
-            let v = Vector<float>(x, i)
+        while i + width <= d.Length do
+            let v = Vector<float>(x.Slice i)
             let positive = Vector.GreaterThan(v, zero)
-            Vector.ConditionalSelect(positive, one, zero).CopyTo(d, i)
+            Vector.ConditionalSelect(positive, one, zero).CopyTo(d.Slice i)
             i <- i + width
-        for j in i .. n - 1 do d[j] <- if x[j] > 0.0 then 1.0 else 0.0
+        for j in i .. d.Length - 1 do d[j] <- if x[j] > 0.0 then 1.0 else 0.0
 
-    /// d = op(args) over the first n elements (the same formulas as the tensor kernels).
-    let apply (op: Op) (args: float[][]) (d: float[]) (n: int) =
-        let x = args[0]
+    /// d = op(x, y, z) over d's elements (the same formulas as the tensor kernels); operands
+    /// past the op's arity are empty. Spans, so a pass of correctly rounded ops reads a dense input
+    /// where it lies and writes its last step into the output.
+    let apply (op: Op) (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) (z: ReadOnlySpan<float>)
+              (d: Span<float>) =
         match op with
-        | Op.Neg -> Primitives.Negate(span x n, dest d n)
-        | Op.Exp -> Primitives.Exp(span x n, dest d n)
-        | Op.Log -> Primitives.Log(span x n, dest d n)
-        | Op.Sqrt -> Primitives.Sqrt(span x n, dest d n)
-        | Op.Abs -> Primitives.Abs(span x n, dest d n)
-        | Op.Sin -> Primitives.Sin(span x n, dest d n)
-        | Op.Cos -> Primitives.Cos(span x n, dest d n)
-        | Op.Tan -> Primitives.Tan(span x n, dest d n)
-        | Op.Tanh -> Primitives.Tanh(span x n, dest d n)
-        | Op.Sigmoid -> Primitives.Sigmoid(span x n, dest d n)
-        | Op.Softplus -> unary softplus x d n
-        | Op.Relu -> Primitives.Max(span x n, 0.0, dest d n)
-        | Op.LeakyRelu slope -> unary (fun v -> if v > 0.0 then v else slope * v) x d n
-        | Op.Step -> step x d n
-        | Op.Sign -> unary (fun v -> if v > 0.0 then 1.0 elif v < 0.0 then -1.0 else v) x d n
-        | Op.Add -> Primitives.Add(span x n, span args[1] n, dest d n)
-        | Op.Sub -> Primitives.Subtract(span x n, span args[1] n, dest d n)
-        | Op.Mul -> Primitives.Multiply(span x n, span args[1] n, dest d n)
-        | Op.Div -> Primitives.Divide(span x n, span args[1] n, dest d n)
-        | Op.Pow -> Primitives.Pow(span x n, span args[1] n, dest d n)
-        | Op.Maximum -> Primitives.Max(span x n, span args[1] n, dest d n)
-        | Op.Minimum -> Primitives.Min(span x n, span args[1] n, dest d n)
-        | Op.Gt -> binary (fun a b -> if a > b then 1.0 else 0.0) x args[1] d n
-        | Op.Ge -> binary (fun a b -> if a >= b then 1.0 else 0.0) x args[1] d n
-        | Op.Lt -> binary (fun a b -> if a < b then 1.0 else 0.0) x args[1] d n
-        | Op.Le -> binary (fun a b -> if a <= b then 1.0 else 0.0) x args[1] d n
-        | Op.Eq -> binary (fun a b -> if a = b then 1.0 else 0.0) x args[1] d n
-        | Op.Where ->
-            let a, b = args[1], args[2]
-            for i in 0 .. n - 1 do d[i] <- if x[i] <> 0.0 then a[i] else b[i]
+        | Op.Neg -> Primitives.Negate(x, d)
+        | Op.Exp -> Primitives.Exp(x, d)
+        | Op.Log -> Primitives.Log(x, d)
+        | Op.Sqrt -> Primitives.Sqrt(x, d)
+        | Op.Abs -> Primitives.Abs(x, d)
+        | Op.Sin -> Primitives.Sin(x, d)
+        | Op.Cos -> Primitives.Cos(x, d)
+        | Op.Tan -> Primitives.Tan(x, d)
+        | Op.Tanh -> Primitives.Tanh(x, d)
+        | Op.Sigmoid -> Primitives.Sigmoid(x, d)
+        | Op.Softplus -> unary softplus x d
+        | Op.Relu -> Primitives.Max(x, 0.0, d)
+        | Op.LeakyRelu slope -> unary (fun v -> if v > 0.0 then v else slope * v) x d
+        | Op.Step -> step x d
+        | Op.Sign -> unary (fun v -> if v > 0.0 then 1.0 elif v < 0.0 then -1.0 else v) x d
+        | Op.Add -> Primitives.Add(x, y, d)
+        | Op.Sub -> Primitives.Subtract(x, y, d)
+        | Op.Mul -> Primitives.Multiply(x, y, d)
+        | Op.Div -> Primitives.Divide(x, y, d)
+        | Op.Pow -> Primitives.Pow(x, y, d)
+        | Op.Maximum -> Primitives.Max(x, y, d)
+        | Op.Minimum -> Primitives.Min(x, y, d)
+        | Op.Gt -> binary (fun a b -> if a > b then 1.0 else 0.0) x y d
+        | Op.Ge -> binary (fun a b -> if a >= b then 1.0 else 0.0) x y d
+        | Op.Lt -> binary (fun a b -> if a < b then 1.0 else 0.0) x y d
+        | Op.Le -> binary (fun a b -> if a <= b then 1.0 else 0.0) x y d
+        | Op.Eq -> binary (fun a b -> if a = b then 1.0 else 0.0) x y d
+        | Op.Where -> for i in 0 .. d.Length - 1 do d[i] <- if x[i] <> 0.0 then y[i] else z[i]
         | _ -> invalidOp $"Compile: %A{op} is not elementwise"
+
+    /// Is op exact or correctly rounded (the exact result rounded once), so that an element's
+    /// bits do not depend on how a span's elements fall into SIMD vectors? The vector exp, tanh,
+    /// σ… are not: their bits move with the spans' alignment.
+    let isCorrectlyRounded (op: Op) =
+        match op with
+        | Op.Neg | Op.Sqrt | Op.Abs | Op.Relu | Op.Step | Op.Sign | Op.Add | Op.Sub | Op.Mul
+        | Op.Div | Op.Maximum | Op.Minimum | Op.Gt | Op.Ge | Op.Lt | Op.Le | Op.Eq
+        | Op.Where -> true
+        | _ -> false
 
     /// d[0, n) ← a[start, start + n) widened to float64 (exact), whole SIMD vectors at a time.
     let widen (a: float32[]) (start: int) (d: float[]) (dStart: int) (n: int) =

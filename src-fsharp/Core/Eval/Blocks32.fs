@@ -58,51 +58,50 @@ module internal Blocks32 =
             | None -> false)
 
     // inline with the lambda inlined, as in Blocks
-    let inline private unary ([<InlineIfLambda>] f: float32 -> float32) (x: float32[])
-                             (d: float32[]) n =
-        for i in 0 .. n - 1 do d[i] <- f x[i]
-    let inline private binary ([<InlineIfLambda>] f: float32 -> float32 -> float32) (a: float32[])
-                              (b: float32[]) (d: float32[]) n =
-        for i in 0 .. n - 1 do d[i] <- f a[i] b[i]
-    let private span (a: float32[]) n = ReadOnlySpan<float32>(a, 0, n)
-    let private dest (a: float32[]) n = Span<float32>(a, 0, n)
+    let inline private unary ([<InlineIfLambda>] f: float32 -> float32) (x: ReadOnlySpan<float32>)
+                             (d: Span<float32>) =
+        for i in 0 .. d.Length - 1 do d[i] <- f x[i]
+    let inline private binary ([<InlineIfLambda>] f: float32 -> float32 -> float32)
+                              (a: ReadOnlySpan<float32>) (b: ReadOnlySpan<float32>)
+                              (d: Span<float32>) =
+        for i in 0 .. d.Length - 1 do d[i] <- f a[i] b[i]
 
     /// d = step x = (x > 0 ? 1 : 0) by vector compare-and-select (as Blocks.step).
-    let private step (x: float32[]) (d: float32[]) n =
+    let private step (x: ReadOnlySpan<float32>) (d: Span<float32>) =
         let width = Vector<float32>.Count
         let one, zero = Vector<float32>.One, Vector<float32>.Zero
         let mutable i = 0
-        while i + width <= n do
-            let v = Vector<float32>(x, i)
-            Vector.ConditionalSelect(Vector.GreaterThan(v, zero), one, zero).CopyTo(d, i)
+        while i + width <= d.Length do
+            let v = Vector<float32>(x.Slice i)
+            Vector.ConditionalSelect(Vector.GreaterThan(v, zero), one, zero).CopyTo(d.Slice i)
             i <- i + width
-        for j in i .. n - 1 do d[j] <- if x[j] > 0.0f then 1.0f else 0.0f
+        for j in i .. d.Length - 1 do d[j] <- if x[j] > 0.0f then 1.0f else 0.0f
 
-    /// d = op(args) over the first n elements, for the ops `roundsLikeFloat64` admits (the same
-    /// formulas as Blocks.apply, in float32).
-    let apply (op: Op) (args: float32[][]) (d: float32[]) (n: int) =
-        let x = args[0]
+    /// d = op(x, y, z) over d's elements, for the ops `roundsLikeFloat64` admits (the same
+    /// formulas as Blocks.apply, in float32); operands past the op's arity are empty. Spans, so
+    /// a pass reads a dense input where it lies and writes its last step into the output: every
+    /// op here is correctly rounded, so an element's bits do not depend on where a span lies.
+    let apply (op: Op) (x: ReadOnlySpan<float32>) (y: ReadOnlySpan<float32>)
+              (z: ReadOnlySpan<float32>) (d: Span<float32>) =
         match op with
-        | Op.Neg -> Primitives.Negate(span x n, dest d n)
-        | Op.Sqrt -> Primitives.Sqrt(span x n, dest d n)
-        | Op.Abs -> Primitives.Abs(span x n, dest d n)
-        | Op.Relu -> Primitives.Max(span x n, 0.0f, dest d n)
-        | Op.Step -> step x d n
-        | Op.Sign -> unary (fun v -> if v > 0.0f then 1.0f elif v < 0.0f then -1.0f else v) x d n
-        | Op.Add -> Primitives.Add(span x n, span args[1] n, dest d n)
-        | Op.Sub -> Primitives.Subtract(span x n, span args[1] n, dest d n)
-        | Op.Mul -> Primitives.Multiply(span x n, span args[1] n, dest d n)
-        | Op.Div -> Primitives.Divide(span x n, span args[1] n, dest d n)
-        | Op.Maximum -> Primitives.Max(span x n, span args[1] n, dest d n)
-        | Op.Minimum -> Primitives.Min(span x n, span args[1] n, dest d n)
-        | Op.Gt -> binary (fun a b -> if a > b then 1.0f else 0.0f) x args[1] d n
-        | Op.Ge -> binary (fun a b -> if a >= b then 1.0f else 0.0f) x args[1] d n
-        | Op.Lt -> binary (fun a b -> if a < b then 1.0f else 0.0f) x args[1] d n
-        | Op.Le -> binary (fun a b -> if a <= b then 1.0f else 0.0f) x args[1] d n
-        | Op.Eq -> binary (fun a b -> if a = b then 1.0f else 0.0f) x args[1] d n
-        | Op.Where ->
-            let a, b = args[1], args[2]
-            for i in 0 .. n - 1 do d[i] <- if x[i] <> 0.0f then a[i] else b[i]
+        | Op.Neg -> Primitives.Negate(x, d)
+        | Op.Sqrt -> Primitives.Sqrt(x, d)
+        | Op.Abs -> Primitives.Abs(x, d)
+        | Op.Relu -> Primitives.Max(x, 0.0f, d)
+        | Op.Step -> step x d
+        | Op.Sign -> unary (fun v -> if v > 0.0f then 1.0f elif v < 0.0f then -1.0f else v) x d
+        | Op.Add -> Primitives.Add(x, y, d)
+        | Op.Sub -> Primitives.Subtract(x, y, d)
+        | Op.Mul -> Primitives.Multiply(x, y, d)
+        | Op.Div -> Primitives.Divide(x, y, d)
+        | Op.Maximum -> Primitives.Max(x, y, d)
+        | Op.Minimum -> Primitives.Min(x, y, d)
+        | Op.Gt -> binary (fun a b -> if a > b then 1.0f else 0.0f) x y d
+        | Op.Ge -> binary (fun a b -> if a >= b then 1.0f else 0.0f) x y d
+        | Op.Lt -> binary (fun a b -> if a < b then 1.0f else 0.0f) x y d
+        | Op.Le -> binary (fun a b -> if a <= b then 1.0f else 0.0f) x y d
+        | Op.Eq -> binary (fun a b -> if a = b then 1.0f else 0.0f) x y d
+        | Op.Where -> for i in 0 .. d.Length - 1 do d[i] <- if x[i] <> 0.0f then y[i] else z[i]
         | _ -> invalidOp $"Blocks32: %A{op} does not round like float64"
 
     /// Elements [start, start+n) of a float32 t broadcast to `shape` (row-major) into d.

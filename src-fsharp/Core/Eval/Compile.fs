@@ -60,19 +60,21 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
     let registerBlocks = Array.init mostRegisters (fun _ -> Array.zeroCreate<float> Blocks.size)
     let inputBlocks32 = Array.init mostInputs (fun _ -> Array.zeroCreate<float32> Blocks.size)
     let registerBlocks32 = Array.init mostRegisters (fun _ -> Array.zeroCreate<float32> Blocks.size)
-    /// Per fused instruction, per step, the blocks its arguments name.
-    let operandsIn (inputs: 'T[][]) (registers: 'T[][]) =
-        code |> Array.map (function
-            | Fused (_, steps, _, _) ->
-                let operand c = if c >= 0 then registers[c] else inputs[-c - 1]
-                steps |> Array.map (fun s -> s.Args |> Array.map operand)
-            | _ -> [||])
-    let operands = operandsIn inputBlocks registerBlocks
-    let operands32 = operandsIn inputBlocks32 registerBlocks32
+    // per input of the pass being run: the array its operands read (its own storage when read in
+    // place, else its input block) and where its elements start there (−1: loaded block by block)
+    let sources = Array.zeroCreate<float[]> mostInputs
+    let sources32 = Array.zeroCreate<float32[]> mostInputs
+    let origins = Array.zeroCreate<int> mostInputs
     // the fused passes that may run on float32 blocks (a float32 run, float32 inputs)
     let float32Safe =
         code |> Array.map (function
             | Fused (_, steps, registers, _) -> Blocks32.roundsLikeFloat64 steps registers
+            | _ -> false)
+    // the fused passes whose bits cannot depend on where their operands lie
+    let correctlyRounded =
+        code |> Array.map (function
+            | Fused (_, steps, _, _) ->
+                steps |> Array.forall (fun s -> Blocks.isCorrectlyRounded s.Op)
             | _ -> false)
 
     let storageFor dtype n =
@@ -133,38 +135,90 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                 start <- start + part.Shape[axis]
             out
 
-    /// One fused pass over blocks: load the inputs, run the steps, store the last register. In
+    /// Point each input of a pass of `shape` at the array its operands read: a dense input of
+    /// that shape whose storage `storageArray` gives (the blocks' element type) is read in place,
+    /// any other (broadcast, strided, another dtype) is loaded into `blocks[k]` block by block.
+    let placeInputs (inputs: int[]) (shape: int[]) (blocks: 'T[][]) (sources: 'T[][])
+                    (storageArray: Storage -> 'T[]) =
+        for k in 0 .. inputs.Length - 1 do
+            let t = values[inputs[k]]
+            let a = storageArray t.Storage
+            if not (isNull a) && t.Shape = shape && Blocks.isDense t then
+                sources[k] <- a
+                origins[k] <- t.Offset
+            else
+                sources[k] <- blocks[k]
+                origins[k] <- -1
+
+    /// Argument `k` of a step (empty past its arity) over the len elements of the block at
+    /// `start`: register c ≥ 0, or input −c−1 where placeInputs put it.
+    let operand (registers: 'T[][]) (sources: 'T[][]) (args: int[]) k start len : ReadOnlySpan<'T> =
+        if k >= args.Length then ReadOnlySpan<'T>.Empty
+        else
+            let c = args[k]
+            if c >= 0 then ReadOnlySpan<'T>(registers[c], 0, len)
+            else
+                let origin = origins[-c - 1]
+                ReadOnlySpan<'T>(sources[-c - 1], (if origin >= 0 then origin + start else 0), len)
+
+    /// One fused pass over blocks: load the inputs, run the steps, store the last one's result. In
     /// float64 blocks (exact widening, one rounding at the store), or in float32 blocks when the
     /// steps give the same bits that way (Blocks32.roundsLikeFloat64) and every input is float32.
+    /// Float32 blocks, and float64 blocks of correctly rounded steps in a float64 run, read dense
+    /// inputs in place and write the last step straight into the output (memory-bound passes:
+    /// copies fewer): the same ops on the same values, so the same bits.
     let fused (i: int) dtype (shape: int[]) (inputs: int[]) (steps: Micro[]) buffer =
         let n = Shape.numel shape
         let result = resultOf dtype i shape buffer
-        let last = steps[steps.Length - 1].Dest
+        let lastStep = steps.Length - 1
         let float32Blocks =
             dtype = DType.Float32 && float32Safe[i]
             && inputs |> Array.forall (fun k -> values[k].DType = DType.Float32)
         match result.Storage with
         | Storage.F32 out when float32Blocks ->
-            let operands, regs = operands32[i], registerBlocks32
+            let float32Array = function Storage.F32 a -> a | Storage.F64 _ -> null
+            placeInputs inputs shape inputBlocks32 sources32 float32Array
+            let regs = registerBlocks32
             let mutable start = 0
             while start < n do
                 let len = min Blocks.size (n - start)
                 for k in 0 .. inputs.Length - 1 do
-                    Blocks32.load values[inputs[k]] shape start len inputBlocks32[k]
-                for s in 0 .. steps.Length - 1 do
-                    Blocks32.apply steps[s].Op operands[s] regs[steps[s].Dest] len
-                Array.Copy(regs[last], 0, out, start, len)
+                    if origins[k] < 0 then
+                        Blocks32.load values[inputs[k]] shape start len inputBlocks32[k]
+                for s in 0 .. lastStep do
+                    let args = steps[s].Args
+                    let d =
+                        if s = lastStep then Span(out, start, len)
+                        else Span(regs[steps[s].Dest], 0, len)
+                    Blocks32.apply steps[s].Op (operand regs sources32 args 0 start len)
+                        (operand regs sources32 args 1 start len)
+                        (operand regs sources32 args 2 start len) d
                 start <- start + len
         | storage ->
-            let operands, regs = operands[i], registerBlocks
+            // only a float64 run of correctly rounded steps reads in place and writes into the
+            // output: the vector exp, tanh, σ give bits that depend on the spans' alignment, so
+            // other passes keep every operand in the scratch blocks (and a float32 output narrows)
+            let inPlace = dtype = DType.Float64 && correctlyRounded[i]
+            let float64Array = function Storage.F64 a when inPlace -> a | _ -> null
+            placeInputs inputs shape inputBlocks sources float64Array
+            let regs = registerBlocks
+            let out = match storage with Storage.F64 a when inPlace -> a | _ -> null
+            let last = steps[lastStep].Dest
             let mutable start = 0
             while start < n do
                 let len = min Blocks.size (n - start)
                 for k in 0 .. inputs.Length - 1 do
-                    Blocks.load values[inputs[k]] shape start len inputBlocks[k]
-                for s in 0 .. steps.Length - 1 do
-                    Blocks.apply steps[s].Op operands[s] regs[steps[s].Dest] len
-                Blocks.store regs[last] storage start len
+                    if origins[k] < 0 then
+                        Blocks.load values[inputs[k]] shape start len inputBlocks[k]
+                for s in 0 .. lastStep do
+                    let args = steps[s].Args
+                    let d =
+                        if s = lastStep && not (isNull out) then Span(out, start, len)
+                        else Span(regs[steps[s].Dest], 0, len)
+                    Blocks.apply steps[s].Op (operand regs sources args 0 start len)
+                        (operand regs sources args 1 start len)
+                        (operand regs sources args 2 start len) d
+                if isNull out then Blocks.store regs[last] storage start len
                 start <- start + len
         result
 

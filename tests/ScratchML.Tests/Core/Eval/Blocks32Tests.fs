@@ -24,6 +24,10 @@ let randomFloat32 (rng: SplitMix64) =
     | 3 -> specials[rng.Below specials.Length]
     | _ -> float32 (rng.Below 7) - 3.0f
 
+/// Operand k of an op applied to `args` (empty past its arity), as Blocks.apply takes it.
+let argument (args: 'T[][]) k : ReadOnlySpan<'T> =
+    if k < args.Length then ReadOnlySpan args[k] else ReadOnlySpan<'T>.Empty
+
 /// Same bits, or both NaN (a signalling NaN comes out of the float64 path quietened).
 let sameBits (a: float32) (b: float32) =
     BitConverter.SingleToInt32Bits a = BitConverter.SingleToInt32Bits b
@@ -65,6 +69,22 @@ let randomChain (rng: SplitMix64) (r: int) (c: int) =
     let root = node (1 + rng.Below 4)
     root, List.ofSeq vars
 
+/// The values v of a [rows; c] tensor in three layouts: row-major (a fused pass reads it in
+/// place), rows 1.. of a taller row-major tensor (in place, from an offset), and every other
+/// column of a wider one (strided: loaded block by block, the copy path); in float32 or float64.
+let layouts (dtype: DType) (v: float32[]) (shape: int[]) =
+    let tensor shape (a: float32[]) =
+        if dtype = DType.Float32 then Tensor.ofArray32 shape a
+        else Tensor.ofArray shape (Array.map float a)
+    let rows, c = shape[0], shape[1]
+    let dense = tensor shape v
+    let taller = tensor [| rows + 1; c |] (Array.append (Array.create c nanf) v)
+    let offset = Tensor.slice [| Slice.Range(Some 1, None, 1); Slice.All |] taller
+    let wide = Array.init (rows * 2 * c) (fun i -> if i % 2 = 0 then v[i / 2] else nanf)
+    let strided =
+        Tensor.slice [| Slice.All; Slice.Range(Some 0, None, 2) |] (tensor [| rows; 2 * c |] wide)
+    [ "row-major", dense; "offset", offset; "strided", strided ]
+
 [<Tests>]
 let tests =
     testList "Eval.Blocks32" [
@@ -74,10 +94,10 @@ let tests =
             admitted |> List.tryPick (fun (op, arity) ->
                 let args32 = Array.init arity (fun _ -> Array.init n (fun _ -> randomFloat32 rng))
                 let d32 = Array.zeroCreate<float32> n
-                Blocks32.apply op args32 d32 n
+                Blocks32.apply op (argument args32 0) (argument args32 1) (argument args32 2) (Span d32)
                 let args64 = args32 |> Array.map (Array.map float)
                 let d64 = Array.zeroCreate<float> n
-                Blocks.apply op args64 d64 n
+                Blocks.apply op (argument args64 0) (argument args64 1) (argument args64 2) (Span d64)
                 let rounded = Array.zeroCreate<float32> n
                 Blocks.narrow d64 rounded 0 n
                 Array.zip d32 rounded |> Array.tryFindIndex (fun (a, b) -> not (sameBits a b))
@@ -152,6 +172,38 @@ let tests =
             // both paths ran
             Expect.isGreaterThan float32Passes 30 $"float32 passes ({float64Passes} in float64)"
             Expect.isGreaterThan float64Passes 30 $"float64 passes ({float32Passes} in float32)"
+        }
+
+        test "random chains: inputs read in place give the bits of inputs loaded block by block" {
+            for seed in 0 .. 199 do
+                let rng = SplitMix64(uint64 (1000 + seed))
+                // up to 3 blocks of 1024 and a partial one: the in-place offset moves per block
+                let r, c = 1 + rng.Below 3, 1 + rng.Below 1200
+                let e, vars = randomChain rng r c
+                let program = Compile.program [ e ]
+                let values = vars |> List.map (fun (name, shape) ->
+                    name, shape, Array.init (Shape.numel shape) (fun _ -> randomFloat32 rng))
+                for dtype in [ DType.Float32; DType.Float64 ] do
+                    let inputs = [ for name, shape, v in values -> name, layouts dtype v shape ]
+                    let run layout =
+                        let env =
+                            Map [ for name, views in inputs -> name, snd (List.item layout views) ]
+                        program.Run env |> List.head |> Tensor.toArray   // float32 widens exactly
+                    let strided = run 2
+                    for layout in [ 0; 1 ] do
+                        let actual = run layout
+                        let same (a: float) (b: float) =
+                            BitConverter.DoubleToInt64Bits a = BitConverter.DoubleToInt64Bits b
+                            || (Double.IsNaN a && Double.IsNaN b)
+                        let differs =
+                            Array.zip actual strided |> Array.tryFindIndex (fun (a, b) -> not (same a b))
+                        match differs with
+                        | Some i ->
+                            let name = fst (List.item layout (snd inputs.Head))
+                            let listing = String.concat "\n" program.Listing
+                            failtest ($"seed {seed}, %A{dtype}, {name} inputs, element {i}: "
+                                      + $"{actual[i]}, strided {strided[i]}\n{listing}")
+                        | None -> ()
         }
 
         test "W2's passes run on float32 blocks, passes with exp or a rounded product do not" {
