@@ -243,10 +243,14 @@ module Conv =
                 regroup g out group block false n0 n1)
         out
 
+    /// A convolution's sizes as the direct kernels (forward and gradients) take them.
+    let private sizesOf (g: ConvGeometry) : ConvKernels.Sizes =
+        { C = g.C; H = g.H; W = g.W; O = g.O; KH = g.KH; KW = g.KW }
+
     /// The sizes the direct kernel sees for a plain convolution, and whether it applies: it must
     /// also round as the GEMM does, fused multiply-adds in both or in neither.
     let private directSizes<'T when 'T: unmanaged> (g: ConvGeometry) =
-        let s : ConvKernels.Sizes = { C = g.C; H = g.H; W = g.W; O = g.O; KH = g.KH; KW = g.KW }
+        let s = sizesOf g
         let sameRounding = Gemm.fusedChains () = X86.Fma.IsSupported
         s, plain g && sameRounding && ConvKernels.fits s Vector256<'T>.Count
 
@@ -260,7 +264,7 @@ module Conv =
     /// The sizes the direct gradient kernels see, if they apply: a plain convolution, a GEMM
     /// whose block sums are FMA chains (the order they reproduce), and ymm FMA on this machine.
     let private gradSizes<'T when 'T: unmanaged> (g: ConvGeometry) =
-        let s : ConvKernels.Sizes = { C = g.C; H = g.H; W = g.W; O = g.O; KH = g.KH; KW = g.KW }
+        let s = sizesOf g
         let simd = X86.Fma.IsSupported && Vector256.IsHardwareAccelerated
         if plain g && Gemm.fusedChains () && simd then Some s else None
 
