@@ -45,21 +45,22 @@ module internal Blocks =
         for j in i .. d.Length - 1 do d[j] <- if x[j] > 0.0 then 1.0 else 0.0
 
     /// d = op(x, y, z) over d's elements (the same formulas as the tensor kernels); operands
-    /// past the op's arity are empty. Spans, so a pass of correctly rounded ops reads a dense input
-    /// where it lies and writes its last step into the output.
+    /// past the op's arity are empty. Spans, so a pass reads a dense input where it lies and writes
+    /// its last step into the output: every op's bits are a function of its operands' values
+    /// (exact, correctly rounded, VecMath's lanes or the C library's scalar functions).
     let apply (op: Op) (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) (z: ReadOnlySpan<float>)
               (d: Span<float>) =
         match op with
         | Op.Neg -> Primitives.Negate(x, d)
-        | Op.Exp -> Primitives.Exp(x, d)
-        | Op.Log -> Primitives.Log(x, d)
+        | Op.Exp -> VecMath.map VecMath.exp x d
+        | Op.Log -> VecMath.map VecMath.log x d
         | Op.Sqrt -> Primitives.Sqrt(x, d)
         | Op.Abs -> Primitives.Abs(x, d)
-        | Op.Sin -> Primitives.Sin(x, d)
-        | Op.Cos -> Primitives.Cos(x, d)
-        | Op.Tan -> Primitives.Tan(x, d)
-        | Op.Tanh -> Primitives.Tanh(x, d)
-        | Op.Sigmoid -> Primitives.Sigmoid(x, d)
+        | Op.Sin -> unary Math.Sin x d
+        | Op.Cos -> unary Math.Cos x d
+        | Op.Tan -> unary Math.Tan x d
+        | Op.Tanh -> VecMath.map VecMath.tanh x d
+        | Op.Sigmoid -> VecMath.map VecMath.sigmoid x d
         | Op.Softplus -> unary softplus x d
         | Op.Relu -> Primitives.Max(x, 0.0, d)
         | Op.LeakyRelu slope -> unary (fun v -> if v > 0.0 then v else slope * v) x d
@@ -69,7 +70,7 @@ module internal Blocks =
         | Op.Sub -> Primitives.Subtract(x, y, d)
         | Op.Mul -> Primitives.Multiply(x, y, d)
         | Op.Div -> Primitives.Divide(x, y, d)
-        | Op.Pow -> Primitives.Pow(x, y, d)
+        | Op.Pow -> binary (fun a b -> Math.Pow(a, b)) x y d
         | Op.Maximum -> Primitives.Max(x, y, d)
         | Op.Minimum -> Primitives.Min(x, y, d)
         | Op.Gt -> binary (fun a b -> if a > b then 1.0 else 0.0) x y d
@@ -79,16 +80,6 @@ module internal Blocks =
         | Op.Eq -> binary (fun a b -> if a = b then 1.0 else 0.0) x y d
         | Op.Where -> for i in 0 .. d.Length - 1 do d[i] <- if x[i] <> 0.0 then y[i] else z[i]
         | _ -> invalidOp $"Compile: %A{op} is not elementwise"
-
-    /// Is op exact or correctly rounded (the exact result rounded once), so that an element's
-    /// bits do not depend on how a span's elements fall into SIMD vectors? The vector exp, tanh,
-    /// σ… are not: their bits move with the spans' alignment.
-    let isCorrectlyRounded (op: Op) =
-        match op with
-        | Op.Neg | Op.Sqrt | Op.Abs | Op.Relu | Op.Step | Op.Sign | Op.Add | Op.Sub | Op.Mul
-        | Op.Div | Op.Maximum | Op.Minimum | Op.Gt | Op.Ge | Op.Lt | Op.Le | Op.Eq
-        | Op.Where -> true
-        | _ -> false
 
     /// d[0, n) ← a[start, start + n) widened to float64 (exact), whole SIMD vectors at a time.
     let widen (a: float32[]) (start: int) (d: float[]) (dStart: int) (n: int) =

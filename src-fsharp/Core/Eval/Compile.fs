@@ -70,13 +70,6 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
         code |> Array.map (function
             | Fused (_, steps, registers, _) -> Blocks32.roundsLikeFloat64 steps registers
             | _ -> false)
-    // the fused passes whose bits cannot depend on where their operands lie
-    let correctlyRounded =
-        code |> Array.map (function
-            | Fused (_, steps, _, _) ->
-                steps |> Array.forall (fun s -> Blocks.isCorrectlyRounded s.Op)
-            | _ -> false)
-
     let storageFor dtype n =
         match dtype with
         | DType.Float64 -> Storage.F64 (Array.zeroCreate n)
@@ -164,9 +157,9 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
     /// One fused pass over blocks: load the inputs, run the steps, store the last one's result. In
     /// float64 blocks (exact widening, one rounding at the store), or in float32 blocks when the
     /// steps give the same bits that way (Blocks32.roundsLikeFloat64) and every input is float32.
-    /// Float32 blocks, and float64 blocks of correctly rounded steps in a float64 run, read dense
-    /// inputs in place and write the last step straight into the output (memory-bound passes:
-    /// copies fewer): the same ops on the same values, so the same bits.
+    /// Float32 blocks, and float64 blocks in a float64 run, read dense inputs in place and write the
+    /// last step straight into the output (memory-bound passes: copies fewer): the same ops on the
+    /// same values, so the same bits (no op's bits depend on where its operands lie: VecMath).
     let fused (i: int) dtype (shape: int[]) (inputs: int[]) (steps: Micro[]) buffer =
         let n = Shape.numel shape
         let result = resultOf dtype i shape buffer
@@ -195,10 +188,9 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                         (operand regs sources32 args 2 start len) d
                 start <- start + len
         | storage ->
-            // only a float64 run of correctly rounded steps reads in place and writes into the
-            // output: the vector exp, tanh, σ give bits that depend on the spans' alignment, so
-            // other passes keep every operand in the scratch blocks (and a float32 output narrows)
-            let inPlace = dtype = DType.Float64 && correctlyRounded[i]
+            // a float64 run reads dense inputs in place and writes into the output (every step's
+            // bits are a function of its operands' values: VecMath); a float32 one narrows
+            let inPlace = dtype = DType.Float64
             let float64Array = function Storage.F64 a when inPlace -> a | _ -> null
             placeInputs inputs shape inputBlocks sources float64Array
             let regs = registerBlocks

@@ -41,13 +41,13 @@ module Real =
 /// eˣ.
 [<Struct>] type ExpOp =
             interface IUnaryOp with
-                static member Apply(x: 'T) = 'T.Exp x
-                static member Run(x, y) = TensorPrimitives.Exp(x, y)
+                static member Apply(x: 'T) = Real.via (VecMath.one VecMath.exp) x
+                static member Run(x, y) = VecMath.run VecMath.exp x y
 /// ln x.
 [<Struct>] type LogOp =
             interface IUnaryOp with
-                static member Apply(x: 'T) = 'T.Log x
-                static member Run(x, y) = TensorPrimitives.Log(x, y)
+                static member Apply(x: 'T) = Real.via (VecMath.one VecMath.log) x
+                static member Run(x, y) = VecMath.run VecMath.log x y
 /// √x.
 [<Struct>] type SqrtOp =
             interface IUnaryOp with
@@ -62,27 +62,27 @@ module Real =
 [<Struct>] type SinOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Sin x
-                static member Run(x, y) = TensorPrimitives.Sin(x, y)
+                static member Run(x, y) = Loops.mapSpan<_, SinOp> x y
 /// cos x.
 [<Struct>] type CosOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Cos x
-                static member Run(x, y) = TensorPrimitives.Cos(x, y)
+                static member Run(x, y) = Loops.mapSpan<_, CosOp> x y
 /// tan x.
 [<Struct>] type TanOp =
             interface IUnaryOp with
                 static member Apply(x: 'T) = 'T.Tan x
-                static member Run(x, y) = TensorPrimitives.Tan(x, y)
+                static member Run(x, y) = Loops.mapSpan<_, TanOp> x y
 /// tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ).
 [<Struct>] type TanhOp =
             interface IUnaryOp with
-                static member Apply(x: 'T) = 'T.Tanh x
-                static member Run(x, y) = TensorPrimitives.Tanh(x, y)
+                static member Apply(x: 'T) = Real.via (VecMath.one VecMath.tanh) x
+                static member Run(x, y) = VecMath.run VecMath.tanh x y
 /// σ(x) = 1/(1 + e⁻ˣ): e⁻ˣ = ∞ at x = −800 gives 1/∞ = 0, never NaN.
 [<Struct>] type SigmoidOp =
             interface IUnaryOp with
-                static member Apply(x: 'T) = 'T.One / ('T.One + 'T.Exp(-x))
-                static member Run(x, y) = TensorPrimitives.Sigmoid(x, y)
+                static member Apply(x: 'T) = Real.via (VecMath.one VecMath.sigmoid) x
+                static member Run(x, y) = VecMath.run VecMath.sigmoid x y
 /// relu x = max(x, 0).
 [<Struct>] type ReluOp =
             interface IUnaryOp with
@@ -146,9 +146,11 @@ module Real =
 [<Struct>] type PowOp =
             interface IBinaryOp with
                 static member Apply(a: 'T, b) = 'T.Pow(a, b)
-                static member Run(a, b, z) = TensorPrimitives.Pow(a, b, z)
-                static member RunScalarRight(a, b, z) = TensorPrimitives.Pow(a, b, z)
-                static member RunScalarLeft(a, b, z) = TensorPrimitives.Pow(a, b, z)
+                static member Run(a, b, z) = Loops.zipSpan<_, PowOp> a b z
+                static member RunScalarRight(a: ReadOnlySpan<'T>, b: 'T, z: Span<'T>) =
+                    for i in 0 .. z.Length - 1 do z[i] <- 'T.Pow(a[i], b)
+                static member RunScalarLeft(a: 'T, b: ReadOnlySpan<'T>, z: Span<'T>) =
+                    for i in 0 .. z.Length - 1 do z[i] <- 'T.Pow(a, b[i])
 /// max(a, b), NaN if either is NaN (IEEE 754-2019 maximum, as torch.maximum).
 [<Struct>] type MaximumOp =
             interface IBinaryOp with

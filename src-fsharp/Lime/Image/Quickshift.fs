@@ -93,7 +93,7 @@ module Quickshift =
                 let dr2 = squares[dr + kw]
                 for dc in -kw .. kw do
                     let d = distance pl pa pb l a b (row + dc) dr2 squares[dc + kw]
-                    acc <- acc + Vector256.Exp(d * inv)
+                    acc <- acc + VecMath.exp (d * inv)
             for j in 0 .. min 3 (width - 1 - c0) do density[r * width + c0 + j] <- acc.GetElement j
             c0 <- c0 + 4
 
