@@ -5,7 +5,6 @@ namespace ScratchML.Lime
 open System
 open System.Buffers
 open System.Threading.Tasks
-open System.Numerics.Tensors
 open System.Runtime.InteropServices
 open System.Runtime.Intrinsics
 
@@ -123,7 +122,7 @@ module WeightedRidge =
         let svd () = Numerics.svdRidge alpha (Array2D.init n k (fun i j -> z[j][i])) y
         if k = 0 then [||]
         elif k <= n then
-            let zy = z |> Array.map (fun c -> TensorPrimitives.Dot(ReadOnlySpan c, ReadOnlySpan y))
+            let zy = z |> Array.map (fun c -> ScratchML.VecMath.dot (ReadOnlySpan c) (ReadOnlySpan y))
             match choleskyRidge alpha (gram z) zy with
             | Some beta -> beta
             | None -> svd ()
@@ -135,7 +134,7 @@ module WeightedRidge =
             match Numerics.cholesky kernel with
             | Some l ->
                 let dual = Numerics.choleskySolve l y
-                z |> Array.map (fun c -> TensorPrimitives.Dot(ReadOnlySpan c, ReadOnlySpan dual))
+                z |> Array.map (fun c -> ScratchML.VecMath.dot (ReadOnlySpan c) (ReadOnlySpan dual))
             | None -> svd ()
 
     /// What every weighted ridge fit on a subset of `columns` needs, computed once: weighted
@@ -165,7 +164,7 @@ module WeightedRidge =
           YMean = ym
           Z = z
           Target = t
-          Zt = z |> Array.map (fun c -> TensorPrimitives.Dot(ReadOnlySpan c, ReadOnlySpan t))
+          Zt = z |> Array.map (fun c -> ScratchML.VecMath.dot (ReadOnlySpan c) (ReadOnlySpan t))
           Gram = lazy (gram z) }
 
     /// Fit Ridge(alpha) on the prepared columns at `positions` (indices into problem.Columns):

@@ -7,10 +7,10 @@ open System
 open System.Numerics.Tensors
 open ScratchML
 
-/// Σ xᵢ (0 for an empty span).
+/// Σ xᵢ (0 for an empty span), in VecMath's fixed order.
 [<Struct>] type SumOp =
             interface IReduceOp with
-                static member Reduce(x) = TensorPrimitives.Sum(x)
+                static member Reduce(x) = VecMath.sumOf x
                 static member Combine(a, b, z) = TensorPrimitives.Add(a, b, z)
 /// Largest element; NaN if any element is NaN.
 [<Struct>] type MaxOp =

@@ -1,6 +1,6 @@
 /// exp, log, tanh and σ on 4 float64 lanes, written out from +, −, ×, ÷, fma, compares and bit
-/// operations, so that a lane's bits depend on its value alone. Layer: Tensor (no graph).
-/// Read next: ElementOps.fs and Eval/Blocks.fs, which run them over spans.
+/// operations, and sums and dot products in a fixed order: a result's bits depend on the values
+/// alone. Layer: Tensor (no graph). Read next: ElementOps.fs, Reduce.fs and Eval/Blocks.fs.
 ///
 /// Why not TensorPrimitives.Exp or Vector256.Exp: their bits are not a function of the value.
 /// They pick a vector width, a scalar tail or a whole scalar fallback (the C library's exp) per
@@ -9,7 +9,8 @@
 /// scalar one included, runs the same lanes' formula, and fma is fused in hardware and in the
 /// software fallback alike: same value, same bits, whatever the width, alignment, JIT tier or
 /// instruction set. Against 200-bit mpmath the results are within 1 ulp (exp, log, tanh) or 2
-/// (σ): tests/…/Tensor/VecMathTests.fs.
+/// (σ): tests/ScratchML.Tests/Core/Tensor/VecMathTests.fs. The sums at the end keep the same
+/// promise for Σ and x·y, whose bits TensorPrimitives lets depend on its path too.
 module ScratchML.VecMath
 
 open System
@@ -51,15 +52,15 @@ let inline pow2 (n: V) = Vector256.ShiftLeft(toInt64 n + Vector256.Create 1023L,
 let inline exp (x: V) : V =
     let clamped = pick (Vector256.GreaterThan(x, lanes 710.0)) (lanes 710.0)
                        (pick (Vector256.LessThan(x, lanes -746.0)) (lanes -746.0) x)
-    let n = fma clamped (lanes 1.4426950408889634) (lanes Shifter) - lanes Shifter   // round(x·log₂e)
+    let n = fma clamped (lanes 1.4426950408889634) (lanes Shifter) - lanes Shifter // round(x·log₂e)
     let r = fma n (lanes -Ln2Lo) (fma n (lanes -Ln2Hi) clamped)
+    // Horner: p ← p·r + 1/k! for k = 12 … 0, from p = 1/13!
     let inline step (p: V) (coefficient: float) = fma p r (lanes coefficient)
-    let p = step (step (step (lanes 1.6059043836821613e-10) 2.08767569878681e-09) 2.505210838544172e-08)
-                 2.755731922398589e-07                                    // 1/13! … 1/10!
-    let p = step (step (step (step p 2.7557319223985893e-06) 2.48015873015873e-05)
-                       1.984126984126984e-04) 1.388888888888889e-03       // 1/9! … 1/6!
-    let p = step (step (step (step (step (step p 8.333333333333333e-03) 4.1666666666666664e-02)
-                                          0.16666666666666666) 0.5) 1.0) 1.0  // 1/5! … 1/0!
+    let p = step (lanes 1.6059043836821613e-10) 2.08767569878681e-09
+    let p = step (step (step p 2.505210838544172e-08) 2.755731922398589e-07) 2.7557319223985893e-06
+    let p = step (step (step p 2.48015873015873e-05) 1.984126984126984e-04) 1.388888888888889e-03
+    let p = step (step (step p 8.333333333333333e-03) 4.1666666666666664e-02) 0.16666666666666666
+    let p = step (step (step p 0.5) 1.0) 1.0
     let n1 = pick (Vector256.LessThan(n, lanes -1021.0)) (lanes -1021.0)
                   (pick (Vector256.GreaterThan(n, lanes 1023.0)) (lanes 1023.0) n)
     let y = p * pow2 n1 * pow2 (n - n1)
@@ -70,22 +71,27 @@ let inline exp (x: V) : V =
 /// (e_log.c, error < 2⁻⁵⁸·⁴⁵). Subnormal x is scaled by 2⁵⁴ first. ln 0 = −∞, ln x<0 = NaN.
 let inline log (x: V) : V =
     let tiny = Vector256.LessThan(x, lanes 2.2250738585072014e-308)
-    let scaled = pick tiny (x * lanes 18014398509481984.0) x                 // × 2⁵⁴
+    let scaled = pick tiny (x * lanes 18014398509481984.0) x            // × 2⁵⁴
     let bits = scaled.AsInt64()
-    let mantissa =
-        ((bits &&& Vector256.Create 0x000FFFFFFFFFFFFFL) ||| Vector256.Create 0x3FF0000000000000L).AsDouble()
+    let fraction = bits &&& Vector256.Create 0x000FFFFFFFFFFFFFL
+    let mantissa = (fraction ||| Vector256.Create 0x3FF0000000000000L).AsDouble()      // in [1, 2)
     let high = Vector256.GreaterThan(mantissa, lanes 1.4142135623730951)
     let m = pick high (mantissa * lanes 0.5) mantissa
-    // the unbiased exponent as a float64: bits 52–62 placed into the Shifter's low bits
-    let biased = (Vector256.ShiftRightLogical(bits, 52) + (lanes Shifter).AsInt64()).AsDouble() - lanes Shifter
-    let e = biased - lanes 1023.0 - pick tiny (lanes 54.0) (lanes 0.0) + pick high (lanes 1.0) (lanes 0.0)
+    // the exponent as a float64: bits 52–62 placed into the shifter's low bits, less the bias
+    let exponent = Vector256.ShiftRightLogical(bits, 52) + (lanes Shifter).AsInt64()
+    let biased = exponent.AsDouble() - lanes Shifter
+    let e = biased - lanes 1023.0 - pick tiny (lanes 54.0) (lanes 0.0)
+            + pick high (lanes 1.0) (lanes 0.0)
     let f = m - lanes 1.0
     let s = f / (lanes 2.0 + f)
     let z = s * s
     let w = z * z
-    let t1 = w * (lanes 3.999999999940941908e-01 + w * (lanes 2.222219843214978396e-01 + w * lanes 1.531383769920937332e-01))
-    let t2 = z * (lanes 6.666666666666735130e-01 + w * (lanes 2.857142874366239149e-01
-                  + w * (lanes 1.818357216161805012e-01 + w * lanes 1.479819860511658591e-01)))
+    // R(z) = t1 + t2 = Lg1·z + Lg2·z² + … + Lg7·z⁷, split into even and odd powers of w = z²
+    let t1 = w * (lanes 3.999999999940941908e-01
+                  + w * (lanes 2.222219843214978396e-01 + w * lanes 1.531383769920937332e-01))
+    let t2 = z * (lanes 6.666666666666735130e-01
+                  + w * (lanes 2.857142874366239149e-01
+                         + w * (lanes 1.818357216161805012e-01 + w * lanes 1.479819860511658591e-01)))
     let halfSquare = lanes 0.5 * f * f
     let y = e * lanes Ln2Hi - ((halfSquare - (s * (halfSquare + (t2 + t1)) + e * lanes Ln2Lo)) - f)
     let y = pick (Vector256.Equals(x, lanes 0.0)) (lanes -infinity) y
@@ -165,3 +171,71 @@ let inline run<'T> ([<InlineIfLambda>] f: V -> V) (x: ReadOnlySpan<'T>) (d: Span
     elif typeof<'T> = typeof<float32> then
         map32 f (retypeReadOnly<'T, float32> x) (retype<'T, float32> d)
     else invalidOp $"VecMath: no {typeof<'T>.Name} lanes"
+
+// ---- Sums in a fixed order ----
+// TensorPrimitives.Sum and Dot add in an order that depends on the path a call takes (vector
+// width, scalar fallback, the horizontal add's shuffles). Here the order is a function of the
+// length alone: element i goes to partial sum i mod 16 (float64) or i mod 32 (float32), added in
+// index order (4 vectors of lanes); the partials meet in a balanced tree written out lane by lane;
+// the last n mod 16 (32) elements are added one by one.
+
+/// Σ x[i] (0 for an empty span), in the fixed order above.
+let sum (x: ReadOnlySpan<float>) : float =
+    let rx = &MemoryMarshal.GetReference x
+    let mutable a0, a1, a2, a3 = V.Zero, V.Zero, V.Zero, V.Zero
+    let mutable i = 0
+    while i + 16 <= x.Length do
+        a0 <- a0 + Vector256.LoadUnsafe(&rx, unativeint i)
+        a1 <- a1 + Vector256.LoadUnsafe(&rx, unativeint (i + 4))
+        a2 <- a2 + Vector256.LoadUnsafe(&rx, unativeint (i + 8))
+        a3 <- a3 + Vector256.LoadUnsafe(&rx, unativeint (i + 12))
+        i <- i + 16
+    let s = (a0 + a1) + (a2 + a3)
+    let mutable total = (s.GetElement 0 + s.GetElement 1) + (s.GetElement 2 + s.GetElement 3)
+    for j in i .. x.Length - 1 do total <- total + x[j]
+    total
+
+/// Σ x[i] of float32, accumulated in float32 (as TensorPrimitives and PyTorch do), fixed order.
+let sum32 (x: ReadOnlySpan<float32>) : float32 =
+    let rx = &MemoryMarshal.GetReference x
+    let zero = Vector256<float32>.Zero
+    let mutable a0, a1, a2, a3 = zero, zero, zero, zero
+    let mutable i = 0
+    while i + 32 <= x.Length do
+        a0 <- a0 + Vector256.LoadUnsafe(&rx, unativeint i)
+        a1 <- a1 + Vector256.LoadUnsafe(&rx, unativeint (i + 8))
+        a2 <- a2 + Vector256.LoadUnsafe(&rx, unativeint (i + 16))
+        a3 <- a3 + Vector256.LoadUnsafe(&rx, unativeint (i + 24))
+        i <- i + 32
+    let s = (a0 + a1) + (a2 + a3)
+    let pair k = s.GetElement k + s.GetElement (k + 1)
+    let mutable total = (pair 0 + pair 2) + (pair 4 + pair 6)
+    for j in i .. x.Length - 1 do total <- total + x[j]
+    total
+
+/// Elements i … i + 3 of a span as one vector.
+let private quad (x: ReadOnlySpan<float>) (i: int) : V = Vector256.Create<float>(x.Slice(i, 4))
+
+/// Σ x[i]·y[i] (float64), each product added by an fma, in the fixed order of `sum`.
+let dot (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) : float =
+    if x.Length <> y.Length then invalidArg "y" $"dot: lengths {x.Length} and {y.Length}"
+    let mutable a0, a1, a2, a3 = V.Zero, V.Zero, V.Zero, V.Zero
+    let mutable i = 0
+    while i + 16 <= x.Length do
+        a0 <- fma (quad x i) (quad y i) a0
+        a1 <- fma (quad x (i + 4)) (quad y (i + 4)) a1
+        a2 <- fma (quad x (i + 8)) (quad y (i + 8)) a2
+        a3 <- fma (quad x (i + 12)) (quad y (i + 12)) a3
+        i <- i + 16
+    let s = (a0 + a1) + (a2 + a3)
+    let mutable total = (s.GetElement 0 + s.GetElement 1) + (s.GetElement 2 + s.GetElement 3)
+    for j in i .. x.Length - 1 do total <- Math.FusedMultiplyAdd(x[j], y[j], total)
+    total
+
+/// Σ x[i] over a span of float32 or float64 (sum32 or sum).
+let inline sumOf<'T> (x: ReadOnlySpan<'T>) : 'T =
+    if typeof<'T> = typeof<float> then
+        let s = sum (retypeReadOnly<'T, float> x) in Unsafe.As<float, 'T>(&Unsafe.AsRef &s)
+    elif typeof<'T> = typeof<float32> then
+        let s = sum32 (retypeReadOnly<'T, float32> x) in Unsafe.As<float32, 'T>(&Unsafe.AsRef &s)
+    else invalidOp $"VecMath: no {typeof<'T>.Name} sum"

@@ -2,7 +2,8 @@
 /// (data/vecmath_reference.txt, made by scripts/vecmath_reference.py); a value's bits do not
 /// depend on its place in a span, on the span path (float64, float32, one element) or on the
 /// instruction set and JIT tier (child processes with AVX2 or every intrinsic turned off);
-/// special values; tensor kernels and compiled passes give the same bits.
+/// special values; tensor kernels and compiled passes give the same bits; sums and dot products
+/// in their fixed order: accurate, and the same bits wherever the span lies.
 module ScratchML.Tests.Core.Tensor.VecMathTests
 
 open System
@@ -45,13 +46,21 @@ let sweepHash () =
         let d32 = Array.zeroCreate<float32> x.Length
         VecMath.map32 f (ReadOnlySpan x32) (Span d32)
         for v in d32 do mix (uint64 (BitConverter.SingleToUInt32Bits v))
+    // sums and dot products of every length up to 200, of finite values of mixed scales
+    let finite = Array.init 200 (fun _ -> (rng.Uniform() - 0.5) * Math.Pow(2.0, float (rng.Below 40 - 20)))
+    let finite32 = Array.map float32 finite
+    for n in 0 .. finite.Length do
+        mix (uint64 (bitsOf (VecMath.sum (ReadOnlySpan(finite, 0, n)))))
+        mix (uint64 (BitConverter.SingleToUInt32Bits(VecMath.sum32 (ReadOnlySpan(finite32, 0, n)))))
+        let y = ReadOnlySpan(finite, finite.Length - n, n)
+        mix (uint64 (bitsOf (VecMath.dot (ReadOnlySpan(finite, 0, n)) y)))
     hash.ToString "x16"
 
 /// The reference cases: function name, x, correctly rounded f(x).
 let private reference =
     lazy (
-        let path = Path.Combine(ScratchML.Tests.Fixtures.repoRoot, "tests", "ScratchML.Tests", "Core", "Tensor", "data",
-                                "vecmath_reference.txt")
+        let folder = Path.Combine(ScratchML.Tests.Fixtures.repoRoot, "tests", "ScratchML.Tests", "Core")
+        let path = Path.Combine(folder, "Tensor", "data", "vecmath_reference.txt")
         File.ReadAllLines path
         |> Array.map (fun line ->
             match line.Split ' ' with
@@ -103,7 +112,8 @@ let tests =
                         VecMath.map f (ReadOnlySpan padded) (Span d)
                         for i in 0 .. n - 1 do
                             if bitsOf d[offset + i] <> bitsOf single[i] then
-                                failtest $"{name}({x[i]:R}) at {offset + i} of {padded.Length}: {d[offset + i]:R}, alone {single[i]:R}"
+                                failtest ($"{name}({x[i]:R}) at {offset + i} of {padded.Length}: "
+                                          + $"{d[offset + i]:R}, alone {single[i]:R}")
                     // float32: the float64 function of the widened value, rounded once
                     let x32 = Array.map float32 x
                     let d32 = Array.zeroCreate<float32> n
@@ -112,6 +122,38 @@ let tests =
                         let expected = float32 (VecMath.one f (float x32[i]))
                         if BitConverter.SingleToInt32Bits d32[i] <> BitConverter.SingleToInt32Bits expected then
                             failtest $"{name}({x32[i]:R}f) at {i} of {n}: {d32[i]:R}, rounded once {expected:R}"
+        }
+
+        test "sums and dot products: the same bits at any offset, within n·ε·Σ|x| of the exact value" {
+            let rng = SplitMix64 5UL
+            for n in [ 0; 1; 3; 15; 16; 17; 31; 32; 33; 100; 1000 ] do
+                let x = Array.init n (fun _ -> (rng.Uniform() - 0.5) * Math.Pow(2.0, float (rng.Below 30 - 15)))
+                let y = Array.init n (fun _ -> rng.Uniform() - 0.5)
+                // exact: every value here is an integer multiple of 2⁻⁸⁰
+                let scaled (v: float) = Numerics.BigInteger(v * Math.Pow(2.0, 80.0))
+                let exact (total: Numerics.BigInteger) (scale: float) = float total / Math.Pow(2.0, scale)
+                let exactSum = exact (x |> Array.sumBy scaled) 80.0
+                let exactDot = exact (Array.map2 (fun a b -> scaled a * scaled b) x y |> Array.sum) 160.0
+                let s, d = VecMath.sum (ReadOnlySpan x), VecMath.dot (ReadOnlySpan x) (ReadOnlySpan y)
+                let bound = float n * Math.Pow(2.0, -52.0) * (Array.sumBy abs x)
+                Expect.isLessThanOrEqual (abs (s - exactSum)) bound $"sum of {n}"
+                Expect.isLessThanOrEqual (abs (d - exactDot)) bound $"dot of {n}"
+                let x32 = Array.map float32 x
+                let s32 = VecMath.sum32 (ReadOnlySpan x32)
+                let bound32 = float n * Math.Pow(2.0, -23.0) * (Array.sumBy (abs >> float) x32)
+                let exact32 = exact (x32 |> Array.sumBy (float >> scaled)) 80.0
+                Expect.isLessThanOrEqual (abs (float s32 - exact32)) bound32 $"sum32 of {n}"
+                for offset in 1 .. 8 do
+                    let shifted = Array.append (Array.create offset nan) x
+                    let shiftedY = Array.append (Array.create offset nan) y
+                    Expect.equal (bitsOf (VecMath.sum (ReadOnlySpan(shifted, offset, n)))) (bitsOf s)
+                        $"sum of {n} at offset {offset}"
+                    Expect.equal (bitsOf (VecMath.dot (ReadOnlySpan(shifted, offset, n))
+                                                      (ReadOnlySpan(shiftedY, offset, n)))) (bitsOf d)
+                        $"dot of {n} at offset {offset}"
+                    let shifted32 = Array.append (Array.create offset nanf) x32
+                    Expect.equal (VecMath.sum32 (ReadOnlySpan(shifted32, offset, n))) s32
+                        $"sum32 of {n} at offset {offset}"
         }
 
         test "special values" {
@@ -134,7 +176,7 @@ let tests =
                 check "sigmoid" VecMath.sigmoid x y
         }
 
-        test "the same bits with AVX2 off, every intrinsic off, and no tiered JIT (child processes)" {
+        test "the same bits with AVX2 off, every intrinsic off, no tiered JIT (child processes)" {
             let here = sweepHash ()
             for variable, value in [ "DOTNET_EnableAVX2", "0"; "DOTNET_EnableHWIntrinsic", "0"
                                      "DOTNET_TieredCompilation", "0"; "DOTNET_JITMinOpts", "1" ] do
