@@ -93,7 +93,7 @@ module WeightedRidge =
                             s31 <- Vector256.FusedMultiplyAdd(u, v1, s31)
                             i <- i + 4
                         let put r c (v: Vector256<float>) =
-                            if r < k && c < k && c <= r then p[r, c] <- Vector256.Sum v
+                            if r < k && c < k && c <= r then p[r, c] <- ScratchML.VecMath.laneSum v
                         put a b s00; put a (b + 1) s01; put (a + 1) b s10; put (a + 1) (b + 1) s11
                         put (a + 2) b s20; put (a + 2) (b + 1) s21; put (a + 3) b s30; put (a + 3) (b + 1) s31
             if k * k * n > 4_000_000 then Parallelism.forEach chunks chunk

@@ -179,6 +179,9 @@ let inline run<'T> ([<InlineIfLambda>] f: V -> V) (x: ReadOnlySpan<'T>) (d: Span
 // index order (4 vectors of lanes); the partials meet in a balanced tree written out lane by lane;
 // the last n mod 16 (32) elements are added one by one.
 
+/// (v₀ + v₁) + (v₂ + v₃), written out: Vector256.Sum's order is the JIT's choice.
+let inline laneSum (v: V) = (v.GetElement 0 + v.GetElement 1) + (v.GetElement 2 + v.GetElement 3)
+
 /// Σ x[i] (0 for an empty span), in the fixed order above.
 let sum (x: ReadOnlySpan<float>) : float =
     let rx = &MemoryMarshal.GetReference x
@@ -190,8 +193,7 @@ let sum (x: ReadOnlySpan<float>) : float =
         a2 <- a2 + Vector256.LoadUnsafe(&rx, unativeint (i + 8))
         a3 <- a3 + Vector256.LoadUnsafe(&rx, unativeint (i + 12))
         i <- i + 16
-    let s = (a0 + a1) + (a2 + a3)
-    let mutable total = (s.GetElement 0 + s.GetElement 1) + (s.GetElement 2 + s.GetElement 3)
+    let mutable total = laneSum ((a0 + a1) + (a2 + a3))
     for j in i .. x.Length - 1 do total <- total + x[j]
     total
 
@@ -227,8 +229,7 @@ let dot (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) : float =
         a2 <- fma (quad x (i + 8)) (quad y (i + 8)) a2
         a3 <- fma (quad x (i + 12)) (quad y (i + 12)) a3
         i <- i + 16
-    let s = (a0 + a1) + (a2 + a3)
-    let mutable total = (s.GetElement 0 + s.GetElement 1) + (s.GetElement 2 + s.GetElement 3)
+    let mutable total = laneSum ((a0 + a1) + (a2 + a3))
     for j in i .. x.Length - 1 do total <- Math.FusedMultiplyAdd(x[j], y[j], total)
     total
 
