@@ -240,7 +240,7 @@ module internal Blocks =
                 run (fun at -> VecMath.sum (ReadOnlySpan(a, t.Offset + at, inner)))
                 Storage.F64 acc
             | Storage.F32 a ->
-                run (fun at -> float (VecMath.sum32 (ReadOnlySpan(a, t.Offset + at, inner))))
+                run (fun at -> float (VecMath.sum (ReadOnlySpan(a, t.Offset + at, inner))))
                 Storage.F32 (Array.map float32 acc)
         Tensor(storage, Array.copy target, Shape.rowMajorStrides target, 0)
 

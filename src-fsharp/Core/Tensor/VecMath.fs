@@ -175,43 +175,35 @@ let inline run<'T> ([<InlineIfLambda>] f: V -> V) (x: ReadOnlySpan<'T>) (d: Span
 // ---- Sums in a fixed order ----
 // TensorPrimitives.Sum and Dot add in an order that depends on the path a call takes (vector
 // width, scalar fallback, the horizontal add's shuffles). Here the order is a function of the
-// length alone: element i goes to partial sum i mod 16 (float64) or i mod 32 (float32), added in
-// index order (4 vectors of lanes); the partials meet in a balanced tree written out lane by lane;
-// the last n mod 16 (32) elements are added one by one.
+// length alone: with w lanes per Vector256 (4 float64, 8 float32), element i goes to partial sum
+// i mod 4w, added in index order (4 vectors of lanes); the partials meet in a fixed tree (halves
+// of the vector added lane by lane); the last n mod 4w elements are added one by one.
 
-/// (v₀ + v₁) + (v₂ + v₃), written out: Vector256.Sum's order is the JIT's choice.
-let inline laneSum (v: V) = (v.GetElement 0 + v.GetElement 1) + (v.GetElement 2 + v.GetElement 3)
-
-/// Σ x[i] (0 for an empty span), in the fixed order above.
-let sum (x: ReadOnlySpan<float>) : float =
-    let rx = &MemoryMarshal.GetReference x
-    let mutable a0, a1, a2, a3 = V.Zero, V.Zero, V.Zero, V.Zero
-    let mutable i = 0
-    while i + 16 <= x.Length do
-        a0 <- a0 + Vector256.LoadUnsafe(&rx, unativeint i)
-        a1 <- a1 + Vector256.LoadUnsafe(&rx, unativeint (i + 4))
-        a2 <- a2 + Vector256.LoadUnsafe(&rx, unativeint (i + 8))
-        a3 <- a3 + Vector256.LoadUnsafe(&rx, unativeint (i + 12))
-        i <- i + 16
-    let mutable total = laneSum ((a0 + a1) + (a2 + a3))
-    for j in i .. x.Length - 1 do total <- total + x[j]
+/// Σ of a vector's lanes, halves first: ((v₀ + v₂) + (v₁ + v₃)) for 4 lanes, and so on. Written
+/// out because Vector256.Sum's order is the JIT's choice.
+let inline laneSum (v: Vector256<'T>) : 'T =
+    let half = v.GetLower() + v.GetUpper()
+    let quarter = half.GetLower() + half.GetUpper()
+    let mutable total = quarter.GetElement 0
+    for k in 1 .. Vector64<'T>.Count - 1 do total <- total + quarter.GetElement k
     total
 
-/// Σ x[i] of float32, accumulated in float32 (as TensorPrimitives and PyTorch do), fixed order.
-let sum32 (x: ReadOnlySpan<float32>) : float32 =
+/// Σ x[i] (0 for an empty span) in the fixed order above; float32 accumulates in float32, as
+/// TensorPrimitives and PyTorch do.
+let sum<'T when 'T: unmanaged and 'T: (new: unit -> 'T) and 'T: struct and 'T :> ValueType
+                and 'T :> Numerics.INumber<'T>> (x: ReadOnlySpan<'T>) : 'T =
+    let w = Vector256<'T>.Count
     let rx = &MemoryMarshal.GetReference x
-    let zero = Vector256<float32>.Zero
+    let zero = Vector256<'T>.Zero
     let mutable a0, a1, a2, a3 = zero, zero, zero, zero
     let mutable i = 0
-    while i + 32 <= x.Length do
+    while i + 4 * w <= x.Length do
         a0 <- a0 + Vector256.LoadUnsafe(&rx, unativeint i)
-        a1 <- a1 + Vector256.LoadUnsafe(&rx, unativeint (i + 8))
-        a2 <- a2 + Vector256.LoadUnsafe(&rx, unativeint (i + 16))
-        a3 <- a3 + Vector256.LoadUnsafe(&rx, unativeint (i + 24))
-        i <- i + 32
-    let s = (a0 + a1) + (a2 + a3)
-    let pair k = s.GetElement k + s.GetElement (k + 1)
-    let mutable total = (pair 0 + pair 2) + (pair 4 + pair 6)
+        a1 <- a1 + Vector256.LoadUnsafe(&rx, unativeint (i + w))
+        a2 <- a2 + Vector256.LoadUnsafe(&rx, unativeint (i + 2 * w))
+        a3 <- a3 + Vector256.LoadUnsafe(&rx, unativeint (i + 3 * w))
+        i <- i + 4 * w
+    let mutable total = laneSum ((a0 + a1) + (a2 + a3))
     for j in i .. x.Length - 1 do total <- total + x[j]
     total
 
@@ -233,10 +225,10 @@ let dot (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) : float =
     for j in i .. x.Length - 1 do total <- Math.FusedMultiplyAdd(x[j], y[j], total)
     total
 
-/// Σ x[i] over a span of float32 or float64 (sum32 or sum).
+/// Σ x[i] over a span of float32 or float64 (`sum` in that type).
 let inline sumOf<'T> (x: ReadOnlySpan<'T>) : 'T =
     if typeof<'T> = typeof<float> then
         let s = sum (retypeReadOnly<'T, float> x) in Unsafe.As<float, 'T>(&Unsafe.AsRef &s)
     elif typeof<'T> = typeof<float32> then
-        let s = sum32 (retypeReadOnly<'T, float32> x) in Unsafe.As<float32, 'T>(&Unsafe.AsRef &s)
+        let s = sum (retypeReadOnly<'T, float32> x) in Unsafe.As<float32, 'T>(&Unsafe.AsRef &s)
     else invalidOp $"VecMath: no {typeof<'T>.Name} sum"

@@ -51,7 +51,7 @@ let sweepHash () =
     let finite32 = Array.map float32 finite
     for n in 0 .. finite.Length do
         mix (uint64 (bitsOf (VecMath.sum (ReadOnlySpan(finite, 0, n)))))
-        mix (uint64 (BitConverter.SingleToUInt32Bits(VecMath.sum32 (ReadOnlySpan(finite32, 0, n)))))
+        mix (uint64 (BitConverter.SingleToUInt32Bits(VecMath.sum (ReadOnlySpan(finite32, 0, n)))))
         let y = ReadOnlySpan(finite, finite.Length - n, n)
         mix (uint64 (bitsOf (VecMath.dot (ReadOnlySpan(finite, 0, n)) y)))
     hash.ToString "x16"
@@ -139,7 +139,7 @@ let tests =
                 Expect.isLessThanOrEqual (abs (s - exactSum)) bound $"sum of {n}"
                 Expect.isLessThanOrEqual (abs (d - exactDot)) bound $"dot of {n}"
                 let x32 = Array.map float32 x
-                let s32 = VecMath.sum32 (ReadOnlySpan x32)
+                let s32 = VecMath.sum (ReadOnlySpan x32)
                 let bound32 = float n * Math.Pow(2.0, -23.0) * (Array.sumBy (abs >> float) x32)
                 let exact32 = exact (x32 |> Array.sumBy (float >> scaled)) 80.0
                 Expect.isLessThanOrEqual (abs (float s32 - exact32)) bound32 $"sum32 of {n}"
@@ -152,7 +152,7 @@ let tests =
                                                       (ReadOnlySpan(shiftedY, offset, n)))) (bitsOf d)
                         $"dot of {n} at offset {offset}"
                     let shifted32 = Array.append (Array.create offset nanf) x32
-                    Expect.equal (VecMath.sum32 (ReadOnlySpan(shifted32, offset, n))) s32
+                    Expect.equal (VecMath.sum (ReadOnlySpan(shifted32, offset, n))) s32
                         $"sum32 of {n} at offset {offset}"
         }
 
