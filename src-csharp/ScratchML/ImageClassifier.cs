@@ -26,7 +26,7 @@ public sealed record ImagePrediction(int Class, string ClassName, double Probabi
 /// input size (a triangle filter widened when shrinking, as Pillow's bilinear resize).</summary>
 /// <example><code>
 /// var split = ImageSet.CatsDogs().Split(heldOut: 0.2, seed: 0);
-/// var classifier = ImageClassifier.Train(split.Train, epochs: 25, seed: 0);
+/// var classifier = ImageClassifier.Train(split.Train, epochs: 40, seed: 0);
 /// Console.WriteLine(classifier.Evaluate(split.Test).Accuracy);
 /// ImagePrediction p = classifier.Predict(ImageClassifier.LoadImage("data/photos/chelsea.png"));
 /// Explanation e = classifier.Explain(ImageClassifier.LoadImage("data/photos/chelsea.png"));
@@ -74,7 +74,7 @@ public sealed partial class ImageClassifier
     /// <param name="network">The layers (default <see cref="SmallCnn"/>; its input is 3 × H × W).</param>
     /// <param name="epochs">Passes over the data.</param>
     /// <param name="batchSize">Images per step.</param>
-    /// <param name="optimizer">Update rule (default Adam, learning rate 2e-3).</param>
+    /// <param name="optimizer">Update rule (default Adam, learning rate 1e-3).</param>
     /// <param name="augment">Flip and shift the training images.</param>
     /// <param name="anneal">Cosine-anneal the learning rate per epoch, lrₑ = lr·½(1 + cos(π(e − 1)/epochs)).</param>
     /// <param name="seed">Seed of the weights, dropout, shuffling and augmentation.</param>
@@ -84,7 +84,7 @@ public sealed partial class ImageClassifier
     /// <returns>The trained classifier; its <see cref="History"/> holds the epochs.</returns>
     /// <exception cref="ArgumentException">A count below 1, or a network that does not fit the images.</exception>
     /// <example><code>var classifier = ImageClassifier.Train(split.Train, epochs: 5, validation: split.Test, onEpoch: e => Console.WriteLine(e));</code></example>
-    public static ImageClassifier Train(ImageSet train, Sequential? network = null, int epochs = 25, int batchSize = 32,
+    public static ImageClassifier Train(ImageSet train, Sequential? network = null, int epochs = 40, int batchSize = 32,
         Optimizer? optimizer = null, bool augment = true, bool anneal = true, int seed = 0, ImageSet? validation = null,
         Action<int, int, int>? onBatch = null, Action<EpochResult>? onEpoch = null)
     {
@@ -111,7 +111,7 @@ public sealed partial class ImageClassifier
             : Fs.Train.classification(DType.Float32, outputs[0], validation.Normalised(mean, std), validation.Labels.ToArray());
         var callbacks = onEpoch is null ? FSharpList<FSharpFunc<FSharpList<Fs.EpochStats>, Fs.Decision>>.Empty
             : ListModule.OfSeq(new[] { FuncConvert.FromFunc<FSharpList<Fs.EpochStats>, Fs.Decision>(h => { onEpoch(Result(h.Last())); return Fs.Decision.Continue; }) });
-        var options = new Fs.FitOptions(Fs.Loss.NewCrossEntropy(Fs.Reduction.Mean), (optimizer ?? new Adam(2e-3)).ToRule(),
+        var options = new Fs.FitOptions(Fs.Loss.NewCrossEntropy(Fs.Reduction.Mean), (optimizer ?? new Adam(1e-3)).ToRule(),
             Fs.Regularizer.None, epochs, batchSize, FSharpOption<int>.Some(seed),
             test is null ? FSharpOption<Fs.Dataset>.None : FSharpOption<Fs.Dataset>.Some(test), callbacks,
             FuncConvert.FromAction<int, int, int>((e, b, n) => onBatch?.Invoke(e, b, n)));

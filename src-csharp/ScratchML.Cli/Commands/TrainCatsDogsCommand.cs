@@ -14,8 +14,8 @@ public static class TrainCatsDogsCommand
     /// <summary>Builds the `catsdogs` subcommand of `train`.</summary>
     public static Command Create()
     {
-        var epochs = new Option<int>("--epochs", "-e") { Description = "passes over the training images", DefaultValueFactory = _ => 25 };
-        var lr = new Option<double>("--lr") { Description = "Adam's learning rate", DefaultValueFactory = _ => 2e-3 };
+        var epochs = new Option<int>("--epochs", "-e") { Description = "passes over the training images", DefaultValueFactory = _ => 40 };
+        var lr = new Option<double>("--lr") { Description = "Adam's learning rate", DefaultValueFactory = _ => 1e-3 };
         var batch = new Option<int>("--batch-size", "-b") { Description = "images per step", DefaultValueFactory = _ => 32 };
         var seed = new Option<int>("--seed") { Description = "seed of the weights, dropout, shuffling and augmentation", DefaultValueFactory = _ => 0 };
         var splitSeed = new Option<int>("--split-seed") { Description = "seed of the stratified 80/20 split", DefaultValueFactory = _ => 0 };
