@@ -1,6 +1,8 @@
 /// Elementwise op structs: one small struct per op says what it does to one element (`Apply`)
-/// and to a contiguous span (`Run`, mostly one TensorPrimitives call). Kernels.fs runs them over
-/// any layout. Layer: Tensor. Read next: Elementwise.fs (the entry points that dispatch them).
+/// and to a contiguous span (`Run`: one TensorPrimitives call for the exact and correctly rounded
+/// ops, VecMath for exp, log, tanh, σ, the C library element by element for sin, cos, tan, pow —
+/// so `Apply` and `Run` give the same bits). Kernels.fs runs them over any layout.
+/// Layer: Tensor. Read next: Elementwise.fs (the entry points that dispatch them).
 namespace ScratchML.TensorOps
 
 open System
