@@ -207,19 +207,19 @@ let sum<'T when 'T: unmanaged and 'T: (new: unit -> 'T) and 'T: struct and 'T :>
     for j in i .. x.Length - 1 do total <- total + x[j]
     total
 
-/// Elements i … i + 3 of a span as one vector.
-let private quad (x: ReadOnlySpan<float>) (i: int) : V = Vector256.Create<float>(x.Slice(i, 4))
-
 /// Σ x[i]·y[i] (float64), each product added by an fma, in the fixed order of `sum`.
 let dot (x: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) : float =
     if x.Length <> y.Length then invalidArg "y" $"dot: lengths {x.Length} and {y.Length}"
+    let rx = &MemoryMarshal.GetReference x
+    let ry = &MemoryMarshal.GetReference y
     let mutable a0, a1, a2, a3 = V.Zero, V.Zero, V.Zero, V.Zero
     let mutable i = 0
     while i + 16 <= x.Length do
-        a0 <- fma (quad x i) (quad y i) a0
-        a1 <- fma (quad x (i + 4)) (quad y (i + 4)) a1
-        a2 <- fma (quad x (i + 8)) (quad y (i + 8)) a2
-        a3 <- fma (quad x (i + 12)) (quad y (i + 12)) a3
+        let at k = unativeint (i + k)
+        a0 <- fma (Vector256.LoadUnsafe(&rx, at 0)) (Vector256.LoadUnsafe(&ry, at 0)) a0
+        a1 <- fma (Vector256.LoadUnsafe(&rx, at 4)) (Vector256.LoadUnsafe(&ry, at 4)) a1
+        a2 <- fma (Vector256.LoadUnsafe(&rx, at 8)) (Vector256.LoadUnsafe(&ry, at 8)) a2
+        a3 <- fma (Vector256.LoadUnsafe(&rx, at 12)) (Vector256.LoadUnsafe(&ry, at 12)) a3
         i <- i + 16
     let mutable total = laneSum ((a0 + a1) + (a2 + a3))
     for j in i .. x.Length - 1 do total <- Math.FusedMultiplyAdd(x[j], y[j], total)
