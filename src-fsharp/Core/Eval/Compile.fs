@@ -188,13 +188,13 @@ type Compiled internal (outputs: Expr list, nodes: Expr[], code: Instruction[], 
                         (operand regs sources32 args 2 start len) d
                 start <- start + len
         | storage ->
-            // a float64 run reads dense inputs in place and writes into the output (every step's
-            // bits are a function of its operands' values: VecMath); a float32 one narrows
-            let inPlace = dtype = DType.Float64
-            let float64Array = function Storage.F64 a when inPlace -> a | _ -> null
+            // dense float64 inputs are read in place and a float64 output is written directly
+            // (every step's bits are a function of its operands' values: VecMath); a float32
+            // output is narrowed from the last register block
+            let float64Array = function Storage.F64 a -> a | Storage.F32 _ -> null
             placeInputs inputs shape inputBlocks sources float64Array
             let regs = registerBlocks
-            let out = match storage with Storage.F64 a when inPlace -> a | _ -> null
+            let out = float64Array storage
             let last = steps[lastStep].Dest
             let mutable start = 0
             while start < n do
